@@ -1,0 +1,82 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "ferrum",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ferrum", targets: ["ferrum"]),
+        .library(name: "IPMI", targets: ["IPMI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // Wire codec, RMCP+ crypto and both session state machines. Pure: no sockets, clocks or global randomness.
+        .target(
+            name: "IPMI",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Simulated chassis and the UDP shell that serves virtual BMCs.
+        .target(
+            name: "VirtualBMC",
+            dependencies: [
+                "IPMI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The console side: datagram transports and the IPMI client that drives a BMC.
+        .target(
+            name: "Controller",
+            dependencies: [
+                "IPMI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Virtual time and a seeded, lossy in-memory network for deterministic runs.
+        .target(
+            name: "Simulation",
+            dependencies: ["IPMI"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ferrum",
+            dependencies: [
+                "IPMI", "VirtualBMC", "Controller", "Simulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "IPMITests",
+            dependencies: ["IPMI"],
+            resources: [.copy("Vectors")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "VirtualBMCTests",
+            dependencies: ["IPMI", "VirtualBMC", "Controller"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
