@@ -57,10 +57,17 @@ let package = Package(
             dependencies: ["IPMI"],
             swiftSettings: strictSettings
         ),
+        // Benchmarks run by `ferrum bench`; results go to docs/benchmarks.md, never into timed tests.
+        .target(
+            name: "FerrumBenchmarks",
+            dependencies: ["IPMI"],
+            path: "Benchmarks/FerrumBenchmarks",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "ferrum",
             dependencies: [
-                "IPMI", "VirtualBMC", "Controller", "Simulation",
+                "IPMI", "VirtualBMC", "Controller", "Simulation", "FerrumBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -82,6 +82,12 @@ public struct SessionKeys: Sendable, Hashable {
     public var sik: [UInt8]
     public var k1: [UInt8]
     public var k2: [UInt8]
+
+    public init(sik: [UInt8], k1: [UInt8], k2: [UInt8]) {
+        self.sik = sik
+        self.k1 = k1
+        self.k2 = k2
+    }
 }
 
 /// Compares two MACs without leaking where they differ.
