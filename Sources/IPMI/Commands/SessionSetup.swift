@@ -128,6 +128,8 @@ public struct RAKP1: Hashable, Sendable {
     /// Requested maximum privilege in bits 3:0, name-only lookup in bit 4; fed whole into the HMACs.
     public var role: UInt8
     public var username: [UInt8]
+    /// False when the received ULEN was over 16; `username` is then empty and the BMC must answer status 0C.
+    public var hasValidNameLength = true
 
     public init(tag: UInt8, bmcSessionID: UInt32, consoleRandom: [UInt8], role: UInt8, username: [UInt8]) {
         self.tag = tag
@@ -162,7 +164,9 @@ public struct RAKP1: Hashable, Sendable {
         let length = Int(try reader.readByte())
         let name = length <= 16 ? try reader.readBytes(length) : []
         _ = reader.readRest()
-        return Self(tag: tag, bmcSessionID: sidc, consoleRandom: Array(random), role: role, username: Array(name))
+        var message = Self(tag: tag, bmcSessionID: sidc, consoleRandom: Array(random), role: role, username: Array(name))
+        message.hasValidNameLength = length <= 16
+        return message
     }
 }
 

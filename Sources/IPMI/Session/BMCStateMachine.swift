@@ -62,7 +62,7 @@ public struct BMCStateMachine<Peer: Hashable & Sendable>: Sendable {
     public mutating func respond(to request: InboundRequest, with response: IPMIResponse,
                                  entropy: inout some RandomNumberGenerator) -> [UInt8]? {
         guard var session = sessions[request.sessionID], session.peer == request.peer else { return nil }
-        session.lastAnswer = (request.message, response)
+        session.remember(request.message, response)
         let bytes = session.seal(LANResponse(answering: request.message, with: response).encoded(), entropy: &entropy)
         sessions[request.sessionID] = session
         return bytes
@@ -192,8 +192,12 @@ public struct BMCStateMachine<Peer: Hashable & Sendable>: Sendable {
             sessions[message.bmcSessionID] = nil
             return RAKP2(tag: message.tag, status: status, consoleSessionID: session.consoleSessionID)
         }
-        guard !session.isActive else { return refuse(.inactiveSessionID) }
-        guard message.username.count <= 16 else { return refuse(.invalidNameLength) }
+        guard !session.isActive else {
+            // A delayed duplicate, or anyone who read the session ID off the wire: RAKP1 is unauthenticated, so it
+            // must not tear down an established session. Refuse it and keep the session.
+            return RAKP2(tag: message.tag, status: .inactiveSessionID, consoleSessionID: session.consoleSessionID)
+        }
+        guard message.hasValidNameLength, message.username.count <= 16 else { return refuse(.invalidNameLength) }
         guard let requested = message.requestedPrivilege, requested != .none else { return refuse(.invalidRole) }
         guard let user = configuration.users.first(where: { $0.enabled && $0.name == message.username }) else {
             return refuse(.unauthorizedName)
@@ -202,11 +206,20 @@ public struct BMCStateMachine<Peer: Hashable & Sendable>: Sendable {
             // Name-only lookup found the user but not the role; username+privilege lookup found no such entry.
             return refuse(message.isNameOnlyLookup ? .unauthorizedRoleOrPrivilege : .unauthorizedName)
         }
+        let exchange = KeyExchange(session.suite.authentication)
+        if case .awaitingRAKP3(let previous, _, _) = session.handshake, previous.consoleRandom == message.consoleRandom,
+           previous.role == message.role, previous.username == message.username {
+            // The same RAKP1 again (the network duplicated it): repeat the RAKP2 with the same BMC random. A fresh
+            // random would no longer match the RAKP3 the console computes over the first RAKP2, and a good
+            // handshake would fail as a wrong password.
+            return RAKP2(tag: message.tag, status: .noErrors, consoleSessionID: session.consoleSessionID,
+                         bmcRandom: previous.bmcRandom, bmcGUID: configuration.guid,
+                         authCode: exchange.rakp2AuthCode(password: user.password, previous))
+        }
         let inputs = RAKPInputs(
             consoleSessionID: session.consoleSessionID, bmcSessionID: session.bmcSessionID,
             consoleRandom: message.consoleRandom, bmcRandom: entropy.bytes(16), bmcGUID: configuration.guid,
             role: message.role, username: message.username)
-        let exchange = KeyExchange(session.suite.authentication)
         session.handshake = .awaitingRAKP3(inputs: inputs, user: user, requested: requested)
         session.lastActivity = now
         sessions[message.bmcSessionID] = session
@@ -262,8 +275,9 @@ public struct BMCStateMachine<Peer: Hashable & Sendable>: Sendable {
         sessions[packet.sessionID] = session
         let message = try LANRequest.decode(plain)
 
-        if let (previous, answer) = session.lastAnswer, previous == message {
-            // A retransmit of the request just answered (same rqSeq, command and data): answer again, do not re-run it.
+        if let answer = session.recentAnswer(to: message) {
+            // A retransmit of a request already answered (same rqSeq, command and data): answer again, do not re-run
+            // it. Not only the last one: with reordering, a late retransmit can arrive after the next request.
             return .reply(reply(message, answer, in: packet.sessionID, entropy: &entropy))
         }
         switch CommandKey(netFn: message.netFn, command: message.command) {
@@ -290,7 +304,7 @@ public struct BMCStateMachine<Peer: Hashable & Sendable>: Sendable {
     private mutating func reply(_ message: LANRequest, _ response: IPMIResponse, in sessionID: UInt32,
                                 entropy: inout some RandomNumberGenerator) -> [UInt8] {
         var session = sessions[sessionID]!
-        session.lastAnswer = (message, response)
+        session.remember(message, response)
         let bytes = session.seal(LANResponse(answering: message, with: response).encoded(), entropy: &entropy)
         sessions[sessionID] = session
         return bytes
@@ -349,7 +363,10 @@ public struct BMCSession<Peer: Hashable & Sendable>: Sendable {
     var handshake: Handshake = .awaitingRAKP1
     var inbound = SequenceWindow()
     var outboundSequence: UInt32 = 0
-    var lastAnswer: (LANRequest, IPMIResponse)?
+    /// The latest answers, oldest first, one per request and as many as the replay window is wide: a retransmit the
+    /// window accepts is at most that many packets late, so its request's answer is normally still here. rqSeq is
+    /// 6 bits and steps once per new request, so a new request cannot match one of these.
+    var recentAnswers: [(LANRequest, IPMIResponse)] = []
 
     init(bmcSessionID: UInt32, consoleSessionID: UInt32, peer: Peer, suite: CipherSuite,
          maximumPrivilege: PrivilegeLevel, lastActivity: Duration) {
@@ -364,6 +381,17 @@ public struct BMCSession<Peer: Hashable & Sendable>: Sendable {
     public var isActive: Bool {
         if case .active = handshake { return true }
         return false
+    }
+
+    func recentAnswer(to message: LANRequest) -> IPMIResponse? {
+        recentAnswers.last { $0.0 == message }?.1
+    }
+
+    mutating func remember(_ message: LANRequest, _ response: IPMIResponse) {
+        // A repeated answer is already here; adding it again would push older ones out early.
+        guard recentAnswer(to: message) == nil else { return }
+        if recentAnswers.count >= Int(SequenceWindow.behind) { recentAnswers.removeFirst() }
+        recentAnswers.append((message, response))
     }
 
     /// Outbound session sequence numbers start at 1 and never take the value 0.
