@@ -54,7 +54,7 @@ let package = Package(
         // Virtual time and a seeded, lossy in-memory network for deterministic runs.
         .target(
             name: "Simulation",
-            dependencies: ["IPMI"],
+            dependencies: ["IPMI", "VirtualBMC"],
             swiftSettings: strictSettings
         ),
         // Benchmarks run by `ferrum bench`; results go to docs/benchmarks.md, never into timed tests.
@@ -79,7 +79,7 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation"], swiftSettings: strictSettings),
+        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation", "VirtualBMC"], swiftSettings: strictSettings),
         .testTarget(
             name: "VirtualBMCTests",
             dependencies: ["IPMI", "VirtualBMC", "Controller"],

@@ -86,7 +86,7 @@ extension BackToBackHarness {
         case .reply(let bytes):
             send(bytes, on: Self.linkToConsole)
         case .dispatch(let request):
-            let response = chassis.respond(to: request.request)
+            let response = chassis.handle(request.request)
             dispatches.append(
                 Dispatch(instant: now, sessionID: request.sessionID, message: request.message, response: response))
             record("bmc dispatch rqSeq \(request.message.sequence) \(request.request) -> \(response)")

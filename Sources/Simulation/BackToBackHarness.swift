@@ -1,4 +1,5 @@
 import IPMI
+import VirtualBMC
 
 /// One `ConsoleStateMachine` against one `BMCStateMachine` over a `SimulatedNetwork`, in virtual time.
 ///
@@ -74,7 +75,7 @@ public struct BackToBackHarness: Sendable {
     public internal(set) var console: ConsoleStateMachine
     public internal(set) var bmc: BMCStateMachine<String>
     /// Settable so a scenario can change the chassis behind the BMC's back (a power button press, say).
-    public var chassis: SimChassis
+    public var chassis: SimulatedChassis
     /// Settable so a scenario can change faults mid-run (heal a link, start dropping, add jitter).
     public var network: SimulatedNetwork
 
@@ -103,7 +104,7 @@ public struct BackToBackHarness: Sendable {
         bmcEntropy = root.split()
         console = ConsoleStateMachine(configuration: configuration.console)
         bmc = BMCStateMachine(configuration: configuration.bmc)
-        chassis = SimChassis(powerOn: configuration.powerOn, guid: configuration.bmc.guid)
+        chassis = SimulatedChassis(powerOn: configuration.powerOn, guid: configuration.bmc.guid)
         scheduler.schedule(.expireSessions, after: configuration.expiryInterval)
     }
 

@@ -13,6 +13,10 @@ public struct SimulatedChassis: Sendable, Hashable {
     public private(set) var resets = 0
     public private(set) var cycles = 0
     public private(set) var diagnosticInterrupts = 0
+    /// The last `historyLimit` Chassis Control actions executed, oldest first: a retransmitted request must not
+    /// show up twice here.
+    public private(set) var controlHistory: [ChassisControl] = []
+    public static let historyLimit = 64
     /// Set In Progress (boot options parameter 0): 0 complete, 1 in progress.
     private var bootSetInProgress: UInt8 = 0
 
@@ -67,6 +71,8 @@ public struct SimulatedChassis: Sendable, Hashable {
             guard powerOn else { return .error(.notSupportedInPresentState) }
             diagnosticInterrupts += 1
         }
+        controlHistory.append(action)
+        if controlHistory.count > Self.historyLimit { controlHistory.removeFirst() }
         if powerOn, !bootFlags.persistent, action == .powerUp || action == .powerCycle || action == .hardReset {
             consumeOneTimeBootDevice()
         }

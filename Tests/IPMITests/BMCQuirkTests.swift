@@ -575,6 +575,21 @@ struct BMCQuirkTests {
         #expect(console.send(GetDeviceID.request, to: &bmc, rqSeq: 9, entropy: &entropy).dispatched != nil)
     }
 
+    @Test func sameRequestLongAfterTheRetransmitHorizonRunsAgain() throws {
+        // Some clients reuse one rqSeq for every request: after the cache lifetime they must get a fresh answer,
+        // never a stale power state.
+        var entropy = SeededGenerator(seed: 26)
+        var bmc = TestBMC(configuration: makeBMCConfiguration())
+        var console = ManualConsole()
+        try console.handshake(&bmc, entropy: &entropy)
+        let lifetime = bmc.configuration.retransmitCacheLifetime
+        let first = try #require(console.send(GetChassisStatus.request, to: &bmc, now: .seconds(1), rqSeq: 3, entropy: &entropy).dispatched)
+        _ = bmc.respond(to: first, with: IPMIResponse(data: [0, 0, 0]), entropy: &entropy)
+        #expect(console.send(GetChassisStatus.request, to: &bmc, now: .seconds(1) + lifetime, rqSeq: 3, entropy: &entropy).dispatched == nil)
+        let later = console.send(GetChassisStatus.request, to: &bmc, now: .seconds(2) + lifetime * 2, rqSeq: 3, entropy: &entropy)
+        #expect(later.dispatched != nil)
+    }
+
     // MARK: 14. Padding
 
     @Test("confidentiality pad is exactly 01 02 ..., integrity pad FF with next header 07", arguments: [CipherSuite.suite3, .suite17])

@@ -1,5 +1,6 @@
 import IPMI
 import Simulation
+import VirtualBMC
 import Testing
 
 /// A perfect network: the whole protocol must work end to end, for every suite, with nothing left behind.
@@ -43,7 +44,7 @@ import Testing
         let guid = try harness.answer(GetSystemGUID.request)
         #expect(try GetSystemGUID.guid(in: guid.data) == Fixture.guid)
         let device = try harness.answer(GetDeviceID.request)
-        #expect(try GetDeviceID.Response(data: device.data) == GetDeviceID.Response())
+        #expect(try GetDeviceID.Response(data: device.data) == harness.chassis.deviceID)
 
         let closed = harness.closeSession()
         #expect(closed)

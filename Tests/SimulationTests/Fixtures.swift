@@ -1,5 +1,6 @@
 import IPMI
 import Simulation
+import VirtualBMC
 import Testing
 
 /// Shared configurations: one administrator account on a BMC offering suites 17 and 3.
@@ -55,7 +56,7 @@ enum Workload {
         switch expected {
         case .accepted: return response.data.isEmpty
         case .power(let on): return (try? GetChassisStatus.Response(data: response.data).powerOn) == on
-        case .deviceID: return response.data == GetDeviceID.Response().data
+        case .deviceID: return response.data == SimulatedChassis(guid: Fixture.guid).deviceID.data
         case .guid: return response.data == Fixture.guid
         }
     }

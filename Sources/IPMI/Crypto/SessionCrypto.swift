@@ -99,11 +99,11 @@ public struct SessionCrypto: Sendable {
         } catch {
             throw IPMIDecodingError(.badCiphertextLength, at: packet.payloadRange.lowerBound, "AES-CBC: \(error)")
         }
-        return try Self.stripConfidentialityPad(Array(plain), at: ivEnd)
+        return try plain.withUnsafeBytes { try Self.stripConfidentialityPad($0, at: ivEnd) }
     }
 
     /// Removes the `01 02 … p | p` trailer of the decrypted payload, requiring exactly that pattern.
-    static func stripConfidentialityPad(_ plain: [UInt8], at offset: Int) throws -> [UInt8] {
+    static func stripConfidentialityPad(_ plain: UnsafeRawBufferPointer, at offset: Int) throws -> [UInt8] {
         let padLength = Int(plain[plain.count - 1])
         guard padLength < 16, padLength + 1 <= plain.count else {
             throw IPMIDecodingError(.badConfidentialityPad, at: offset, "pad length \(padLength)")
@@ -144,7 +144,7 @@ private enum PreKeyedMAC: @unchecked Sendable {
         func run<H>(_ keyed: HMAC<H>, _ length: Int) -> [UInt8] {
             var state = keyed
             if let fallback { state.update(data: fallback) } else { state.update(data: buffer) }
-            return Array(Array(state.finalize()).prefix(length))
+            return state.finalize().withUnsafeBytes { Array($0.prefix(length)) }
         }
         switch self {
         case .none: return []

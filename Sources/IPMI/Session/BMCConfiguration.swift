@@ -39,6 +39,9 @@ public struct BMCConfiguration: Sendable {
     public var setupTimeout: Duration
     /// An active session with no valid packet for this long is dropped.
     public var idleTimeout: Duration
+    /// How long an answer is replayed for a retransmitted request instead of running it again (ipmitool retries for
+    /// 10 s in all).
+    public var retransmitCacheLifetime: Duration
     /// Commands the application above the session layer answers, with the privilege each needs.
     /// Anything else gets completion code C1 at once.
     public var commandPrivileges: [CommandKey: PrivilegeLevel]
@@ -46,6 +49,7 @@ public struct BMCConfiguration: Sendable {
     public init(users: [BMCUser], guid: [UInt8], kg: [UInt8]? = nil, cipherSuites: [CipherSuite] = [.suite17, .suite3],
                 channel: UInt8 = 1, channelPrivilegeLimit: PrivilegeLevel = .administrator, maximumSessions: Int = 16,
                 setupTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(60),
+                retransmitCacheLifetime: Duration = .seconds(12),
                 commandPrivileges: [CommandKey: PrivilegeLevel] = Self.chassisCommandPrivileges) {
         precondition(guid.count == 16, "a BMC GUID is 16 bytes")
         self.users = users
@@ -57,6 +61,7 @@ public struct BMCConfiguration: Sendable {
         self.maximumSessions = maximumSessions
         self.setupTimeout = setupTimeout
         self.idleTimeout = idleTimeout
+        self.retransmitCacheLifetime = retransmitCacheLifetime
         self.commandPrivileges = commandPrivileges
     }
 

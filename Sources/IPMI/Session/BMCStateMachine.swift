@@ -275,10 +275,11 @@ public struct BMCStateMachine<Peer: Hashable & Sendable>: Sendable {
         sessions[packet.sessionID] = session
         let message = try LANRequest.decode(plain)
 
-        if let answer = session.recentAnswer(to: message) {
+        if let answer = session.recentAnswer(to: message, now: now, lifetime: configuration.retransmitCacheLifetime) {
             // A retransmit of a request already answered (same rqSeq, command and data): answer again, do not re-run
             // it. Not only the last one: with reordering, a late retransmit can arrive after the next request.
-            return .reply(reply(message, answer, in: packet.sessionID, entropy: &entropy))
+            // Not remembered again: a client that reuses one rqSeq must not see the same answer for ever.
+            return .reply(reply(message, answer, in: packet.sessionID, remembering: false, entropy: &entropy))
         }
         switch CommandKey(netFn: message.netFn, command: message.command) {
         case CommandKey(netFn: NetFn.application, command: SetSessionPrivilegeLevel.command):
@@ -302,9 +303,9 @@ public struct BMCStateMachine<Peer: Hashable & Sendable>: Sendable {
     }
 
     private mutating func reply(_ message: LANRequest, _ response: IPMIResponse, in sessionID: UInt32,
-                                entropy: inout some RandomNumberGenerator) -> [UInt8] {
+                                remembering: Bool = true, entropy: inout some RandomNumberGenerator) -> [UInt8] {
         var session = sessions[sessionID]!
-        session.remember(message, response)
+        if remembering { session.remember(message, response) }
         let bytes = session.seal(LANResponse(answering: message, with: response).encoded(), entropy: &entropy)
         sessions[sessionID] = session
         return bytes
@@ -366,7 +367,9 @@ public struct BMCSession<Peer: Hashable & Sendable>: Sendable {
     /// The latest answers, oldest first, one per request and as many as the replay window is wide: a retransmit the
     /// window accepts is at most that many packets late, so its request's answer is normally still here. rqSeq is
     /// 6 bits and steps once per new request, so a new request cannot match one of these.
-    var recentAnswers: [(LANRequest, IPMIResponse)] = []
+    /// Each answer keeps the time it was given: a client that reuses one rqSeq for every request (some do) must not
+    /// get a stale answer long after any retransmission could still arrive.
+    var recentAnswers: [(request: LANRequest, response: IPMIResponse, answeredAt: Duration)] = []
 
     init(bmcSessionID: UInt32, consoleSessionID: UInt32, peer: Peer, suite: CipherSuite,
          maximumPrivilege: PrivilegeLevel, lastActivity: Duration) {
@@ -383,15 +386,17 @@ public struct BMCSession<Peer: Hashable & Sendable>: Sendable {
         return false
     }
 
-    func recentAnswer(to message: LANRequest) -> IPMIResponse? {
-        recentAnswers.last { $0.0 == message }?.1
+    func recentAnswer(to message: LANRequest, now: Duration, lifetime: Duration) -> IPMIResponse? {
+        guard let entry = recentAnswers.last(where: { $0.request == message }), now - entry.answeredAt <= lifetime else {
+            return nil
+        }
+        return entry.response
     }
 
     mutating func remember(_ message: LANRequest, _ response: IPMIResponse) {
-        // A repeated answer is already here; adding it again would push older ones out early.
-        guard recentAnswer(to: message) == nil else { return }
+        recentAnswers.removeAll { $0.request == message }
         if recentAnswers.count >= Int(SequenceWindow.behind) { recentAnswers.removeFirst() }
-        recentAnswers.append((message, response))
+        recentAnswers.append((message, response, lastActivity))
     }
 
     /// Outbound session sequence numbers start at 1 and never take the value 0.
