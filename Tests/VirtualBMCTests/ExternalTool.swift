@@ -16,10 +16,14 @@ enum ExternalTool {
         return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> ToolResult {
+    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(30),
+                    environment: [String: String]? = nil) async throws -> ToolResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
