@@ -69,16 +69,21 @@ struct IPMISimInteropTests {
                                                 retransmitInterval: .milliseconds(500), maximumAttempts: 6))
     }
 
-    @Test("status, on, off with cipher suite 3")
-    func statusOnOff() async throws {
+    /// Runs `body` against a fresh ipmi_sim and always stops it afterwards.
+    func withIPMISim(_ body: (IPMISim) async throws -> Void) async throws {
         let sim = try await IPMISim()
         do {
-            try await exerciseStatusOnOff(sim)
+            try await body(sim)
         } catch {
             await sim.stop()
             throw error
         }
         await sim.stop()
+    }
+
+    @Test("status, on, off with cipher suite 3")
+    func statusOnOff() async throws {
+        try await withIPMISim(exerciseStatusOnOff)
     }
 
     func exerciseStatusOnOff(_ sim: IPMISim) async throws {
@@ -100,14 +105,7 @@ struct IPMISimInteropTests {
 
     @Test("ipmi_sim refuses suite 17 and a wrong password, each with a typed error")
     func typedFailures() async throws {
-        let sim = try await IPMISim()
-        do {
-            try await exerciseTypedFailures(sim)
-        } catch {
-            await sim.stop()
-            throw error
-        }
-        await sim.stop()
+        try await withIPMISim(exerciseTypedFailures)
     }
 
     func exerciseTypedFailures(_ sim: IPMISim) async throws {

@@ -224,19 +224,11 @@ public struct RAKP3: Hashable, Sendable {
         self.authCode = authCode
     }
 
-    public func encoded() -> [UInt8] {
-        var out: [UInt8] = [tag, status.rawValue, 0, 0]
-        out.appendLE(bmcSessionID)
-        return out + authCode
-    }
+    public func encoded() -> [UInt8] { StatusFrame.encode(tag: tag, status: status, sessionID: bmcSessionID, tail: authCode) }
 
     public static func decode(_ bytes: ArraySlice<UInt8>) throws -> Self {
-        var reader = ByteReader(bytes)
-        let tag = try reader.readByte()
-        let status = RMCPPlusStatus(try reader.readByte())
-        _ = try reader.readBytes(2)
-        let sidc = try reader.readUInt32LE()
-        return Self(tag: tag, status: status, bmcSessionID: sidc, authCode: Array(reader.readRest()))
+        let frame = try StatusFrame.decode(bytes)
+        return Self(tag: frame.tag, status: frame.status, bmcSessionID: frame.sessionID, authCode: frame.tail)
     }
 }
 
@@ -255,18 +247,34 @@ public struct RAKP4: Hashable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = [tag, status.rawValue, 0, 0]
-        out.appendLE(consoleSessionID)
-        return out + integrityCheckValue
+        StatusFrame.encode(tag: tag, status: status, sessionID: consoleSessionID, tail: integrityCheckValue)
     }
 
     public static func decode(_ bytes: ArraySlice<UInt8>) throws -> Self {
         var reader = ByteReader(bytes)
         let tag = try reader.readByte()
         let status = RMCPPlusStatus(try reader.readByte())
+        // Error replies: only tag and status are dependable.
         guard status == .noErrors else { return Self(tag: tag, status: status, consoleSessionID: 0) }
+        let frame = try StatusFrame.decode(bytes)
+        return Self(tag: tag, status: status, consoleSessionID: frame.sessionID, integrityCheckValue: frame.tail)
+    }
+}
+
+/// The layout RAKP3 and RAKP4 share: `tag | status | 00 00 | session ID (LE) | tail`.
+enum StatusFrame {
+    static func encode(tag: UInt8, status: RMCPPlusStatus, sessionID: UInt32, tail: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [tag, status.rawValue, 0, 0]
+        out.appendLE(sessionID)
+        return out + tail
+    }
+
+    static func decode(_ bytes: ArraySlice<UInt8>) throws -> (tag: UInt8, status: RMCPPlusStatus, sessionID: UInt32, tail: [UInt8]) {
+        var reader = ByteReader(bytes)
+        let tag = try reader.readByte()
+        let status = RMCPPlusStatus(try reader.readByte())
         _ = try reader.readBytes(2)
-        let sidm = try reader.readUInt32LE()
-        return Self(tag: tag, status: status, consoleSessionID: sidm, integrityCheckValue: Array(reader.readRest()))
+        let sessionID = try reader.readUInt32LE()
+        return (tag, status, sessionID, Array(reader.readRest()))
     }
 }
