@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Wire codec, RMCP+ crypto and both session state machines. Pure: no sockets, clocks or global randomness.
@@ -29,11 +31,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Simulated chassis and the UDP shell that serves virtual BMCs.
+        // The pure side of virtual BMCs: chassis model, fault profiles, one BMC as a value, the fleet file format.
+        .target(
+            name: "VirtualBMCCore",
+            dependencies: ["IPMI", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        // The shells: UDP endpoints serving a fleet, and its management HTTP API.
         .target(
             name: "VirtualBMC",
             dependencies: [
-                "IPMI",
+                "IPMI", "VirtualBMCCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -54,7 +63,7 @@ let package = Package(
         // Virtual time and a seeded, lossy in-memory network for deterministic runs.
         .target(
             name: "Simulation",
-            dependencies: ["IPMI", "VirtualBMC"],
+            dependencies: ["IPMI", "VirtualBMCCore"],
             swiftSettings: strictSettings
         ),
         // Benchmarks run by `ferrum bench`; results go to docs/benchmarks.md, never into timed tests.
@@ -67,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "ferrum",
             dependencies: [
-                "IPMI", "VirtualBMC", "Controller", "Simulation", "FerrumBenchmarks",
+                "IPMI", "VirtualBMC", "VirtualBMCCore", "Controller", "Simulation", "FerrumBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,10 +88,12 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation", "VirtualBMC"], swiftSettings: strictSettings),
+        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation", "VirtualBMCCore"], swiftSettings: strictSettings),
+        .testTarget(name: "VirtualBMCCoreTests", dependencies: ["IPMI", "VirtualBMCCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "VirtualBMCTests",
-            dependencies: ["IPMI", "VirtualBMC", "Controller"],
+            dependencies: ["IPMI", "VirtualBMC", "VirtualBMCCore", "Controller"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
     ]

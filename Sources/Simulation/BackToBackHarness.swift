@@ -1,5 +1,5 @@
 import IPMI
-import VirtualBMC
+import VirtualBMCCore
 
 /// One `ConsoleStateMachine` against one `BMCStateMachine` over a `SimulatedNetwork`, in virtual time.
 ///

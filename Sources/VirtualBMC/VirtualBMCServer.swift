@@ -1,4 +1,5 @@
 import IPMI
+import VirtualBMCCore
 import Logging
 import NIOCore
 import NIOPosix

@@ -2,6 +2,7 @@ import ArgumentParser
 import Controller
 import Foundation
 import IPMI
+import VirtualBMCCore
 import VirtualBMC
 
 struct Demo: AsyncParsableCommand {

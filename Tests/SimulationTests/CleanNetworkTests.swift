@@ -1,6 +1,6 @@
 import IPMI
 import Simulation
-import VirtualBMC
+import VirtualBMCCore
 import Testing
 
 /// A perfect network: the whole protocol must work end to end, for every suite, with nothing left behind.

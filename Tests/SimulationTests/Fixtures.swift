@@ -1,6 +1,6 @@
 import IPMI
 import Simulation
-import VirtualBMC
+import VirtualBMCCore
 import Testing
 
 /// Shared configurations: one administrator account on a BMC offering suites 17 and 3.

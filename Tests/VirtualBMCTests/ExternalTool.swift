@@ -62,11 +62,6 @@ enum ExternalTool {
         try await channel.close()
         return port
     }
-
-    /// The repository's root, found from this file's path.
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
 }
 
 struct MissingTool: Error, CustomStringConvertible {

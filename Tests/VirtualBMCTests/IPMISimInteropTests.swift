@@ -15,7 +15,8 @@ struct IPMISimInteropTests {
 
         init() async throws {
             guard let executable = ExternalTool.find("ipmi_sim") else { throw MissingTool(name: "ipmi_sim (Debian package openipmi)") }
-            let source = ExternalTool.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/ipmi/ipmi_sim")
+            // A copy of ../shared/reference/ipmi/ipmi_sim, so the test needs nothing outside the repository.
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/ipmi_sim")
             guard FileManager.default.fileExists(atPath: source.path) else {
                 throw MissingTool(name: "the ipmi_sim setup at \(source.path)")
             }
