@@ -69,7 +69,7 @@ let package = Package(
         // Benchmarks run by `ferrum bench`; results go to docs/benchmarks.md, never into timed tests.
         .target(
             name: "FerrumBenchmarks",
-            dependencies: ["IPMI"],
+            dependencies: ["IPMI", "Controller"],
             path: "Benchmarks/FerrumBenchmarks",
             swiftSettings: strictSettings
         ),

@@ -6,16 +6,30 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark (build with -c release) and optionally record it in docs/benchmarks.md.")
 
-    @Argument(help: "Which benchmark: decode.") var name = "decode"
+    @Argument(help: "Which benchmark: decode or fleet.") var name = "decode"
+    @Option(help: "Fleet sizes for the fleet benchmark.") var counts = "1000,10000"
+    @Option(help: "First UDP port of the benchmark fleet.") var basePort = 30000
     @Option(help: "Seconds to measure each case.") var seconds: Double = 3
     @Option(help: "Markdown file to update with the results (its section for this benchmark is replaced).") var write: String?
 
     func run() async throws {
-        guard name == "decode" else { throw ValidationError("unknown benchmark '\(name)'; known: decode") }
-        let report = DecodeBenchmark.run(seconds: seconds)
-        print(report.markdown)
+        let markdown: String
+        switch name {
+        case "decode":
+            markdown = DecodeBenchmark.run(seconds: seconds).markdown
+        case "fleet":
+            let sizes = counts.split(separator: ",").compactMap { Int($0) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 && basePort + $0 <= 65535 }) else {
+                throw ValidationError("--counts takes sizes that fit above --base-port")
+            }
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            markdown = try await FleetBenchmark.run(.init(executable: executable, counts: sizes, basePort: basePort, seconds: seconds))
+        default:
+            throw ValidationError("unknown benchmark '\(name)'; known: decode, fleet")
+        }
+        print(markdown)
         if let write {
-            try BenchmarkReport.replaceSection(named: name, in: write, with: report.markdown)
+            try BenchmarkReport.replaceSection(named: name, in: write, with: markdown)
             print("recorded in \(write)")
         }
     }

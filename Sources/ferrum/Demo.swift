@@ -2,74 +2,123 @@ import ArgumentParser
 import Controller
 import Foundation
 import IPMI
-import VirtualBMCCore
 import VirtualBMC
+import VirtualBMCCore
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show everything Ferrum does so far, end to end on embedded defaults, then exit.")
 
-    @Option(help: "UDP port for the demo's virtual BMC (0 picks a free one).") var port = 0
-    @Flag(help: "Leave the virtual BMC running so you can try the commands printed at the end.") var keepRunning = false
+    @Option(help: "First UDP port of the demo's three virtual BMCs (0 picks free ones).") var port = 0
+    @Flag(help: "Leave the virtual BMCs and their management API running so you can try the commands printed at the end.")
+    var keepRunning = false
 
     func run() async throws {
         let user = "admin", password = "password"
-        var entropy = SystemRandomNumberGenerator()
-        let bmc = try await VirtualBMCServer.start(
-            VirtualBMCConfiguration(username: user, password: password, guid: entropy.bytes(16)), port: port)
-        step("Virtual BMC listening on 127.0.0.1:\(bmc.port) (user \(user), cipher suites 17 and 3, power off)")
+        let specs = (0..<3).map { index in
+            BMCSpec(name: "node-\(index)", port: port == 0 ? 0 : port + index,
+                    timings: index == 1 ? ChassisTimings(powerTransition: .milliseconds(400)) : ChassisTimings())
+        }
+        let fleet = try await Fleet.start(FleetConfiguration(seed: 2019, management: nil, bmcs: specs))
+        let bmcs = fleet.list()
+        step("Virtual BMC fleet: \(bmcs.map { "\($0.name) on 127.0.0.1:\($0.port)" }.joined(separator: ", ")) (user \(user), suites 17 and 3)")
 
+        // One BMC through a full power cycle with Ferrum's own RMCP+ client.
+        let first = bmcs[0]
         let configuration = ConsoleConfiguration(username: user, password: password)
-        let session = try await IPMIClientSession.connect(host: "127.0.0.1", port: bmc.port, configuration: configuration)
+        let session = try await IPMIClientSession.connect(host: "127.0.0.1", port: first.port, configuration: configuration)
         let summary = try await session.establish()
-        step("RMCP+ session up: negotiated \(summary.suite), \(summary.privilege) privilege, BMC session 0x\(String(summary.bmcSessionID, radix: 16))")
-
+        step("\(first.name): RMCP+ session up: negotiated \(summary.suite), \(summary.privilege) privilege, BMC session 0x\(String(summary.bmcSessionID, radix: 16))")
         let device = try await session.deviceID()
-        step("Get Device ID: IPMI \(device.ipmiVersion & 0x0F).\(device.ipmiVersion >> 4), firmware \(device.firmwareMajor).\(hexString([device.firmwareMinor]))")
-        step("power status → \(try await session.powerIsOn() ? "on" : "off")")
+        step("\(first.name): Get Device ID: IPMI \(device.ipmiVersion & 0x0F).\(device.ipmiVersion >> 4), firmware \(device.firmwareMajor).\(hexString([device.firmwareMinor]))")
+        step("\(first.name): power status → \(try await onOff(session))")
         try await session.setBootDevice(.pxe)
-        step("bootdev pxe (next boot only) → BMC now holds boot device \(try await session.bootFlags().device)")
+        step("\(first.name): bootdev pxe (next boot only) → BMC holds boot device \(try await session.bootFlags().device)")
         try await session.chassisControl(.powerUp)
-        step("power on → status \(try await session.powerIsOn() ? "on" : "off"); one-time boot device consumed: \(bmc.chassis.bootFlags.valid ? "no" : "yes")")
+        step("\(first.name): power on → status \(try await onOff(session)); one-time boot device consumed: \(try fleet.show(first.name).bootDevice == "none" ? "yes" : "no")")
         try await session.chassisControl(.powerCycle)
-        step("power cycle → status \(try await session.powerIsOn() ? "on" : "off") (cycles seen by the BMC: \(bmc.chassis.cycles))")
+        step("\(first.name): power cycle → status \(try await onOff(session)) (cycles seen by the BMC: \(try fleet.show(first.name).cycles))")
         try await session.chassisControl(.hardReset)
-        step("power reset → status \(try await session.powerIsOn() ? "on" : "off") (resets seen by the BMC: \(bmc.chassis.resets))")
+        step("\(first.name): power reset → status \(try await onOff(session)) (resets seen by the BMC: \(try fleet.show(first.name).resets))")
         try await session.chassisControl(.softShutdown)
-        step("power soft → status \(try await session.powerIsOn() ? "on" : "off")")
+        step("\(first.name): power soft → status \(try await onOff(session))")
         do {
             try await session.chassisControl(.powerCycle)
         } catch {
-            step("power cycle while off → refused: \(error)")
+            step("\(first.name): power cycle while off → refused: \(error)")
         }
+        try fleet.pressPowerButton(first.name)
+        step("\(first.name): someone presses the power button → status \(try await onOff(session)) (an out-of-band change)")
         await session.close()
-        step("Close Session answered inside the session; BMC sessions left: \(bmc.sessionCount)")
+        step("\(first.name): Close Session answered inside the session; sessions left: \(try fleet.show(first.name).sessions)")
 
-        let pinned = try await IPMIClientSession.connect(
-            host: "127.0.0.1", port: bmc.port, configuration: ConsoleConfiguration(username: user, password: password, cipherSuite: 3))
-        step("Pinned cipher suite 3: \(try await pinned.establish().suite), power status → \(try await pinned.powerIsOn() ? "on" : "off")")
-        await pinned.close()
+        // A chassis that takes time to change state.
+        let slow = bmcs[1]
+        let slowSession = try await IPMIClientSession.connect(
+            host: "127.0.0.1", port: slow.port, configuration: ConsoleConfiguration(username: user, password: password, cipherSuite: 3))
+        try await slowSession.chassisControl(.powerUp)
+        step("\(slow.name) (suite 3, 400 ms power transitions): power on accepted → status right away: \(try await onOff(slowSession))")
+        try await Task.sleep(for: .milliseconds(600))
+        step("\(slow.name): 600 ms later → status \(try await onOff(slowSession))")
+        await slowSession.close()
 
+        // Faults, switched at run time.
+        let faulty = bmcs[2]
+        try fleet.setFaults(FaultSpec(stuckPower: true), on: faulty.name)
+        let faultySession = try await IPMIClientSession.connect(host: "127.0.0.1", port: faulty.port, configuration: configuration)
+        try await faultySession.chassisControl(.powerUp)
+        step("\(faulty.name) with fault 'stuck power': power on accepted → status \(try await onOff(faultySession))")
+        await faultySession.close()
+        try fleet.setFaults(FaultSpec(busy: 1), on: faulty.name)
+        let busySession = try await IPMIClientSession.connect(host: "127.0.0.1", port: faulty.port, configuration: configuration)
         do {
-            _ = try await IPMIClientSession.connect(
-                host: "127.0.0.1", port: bmc.port, configuration: ConsoleConfiguration(username: user, password: "not-the-password"))
+            _ = try await busySession.powerIsOn()
         } catch {
-            step("Wrong password → refused: \(error)")
+            step("\(faulty.name) with fault 'busy': \(error)")
         }
-        let counters = bmc.counters
-        step("BMC counters: \(counters.datagramsIn) datagrams in, \(counters.datagramsOut) out, \(counters.commands) chassis commands")
+        await busySession.close()
+        try fleet.setFaults(FaultSpec(credentialsRotated: true), on: faulty.name)
+        do {
+            _ = try await IPMIClientSession.connect(host: "127.0.0.1", port: faulty.port, configuration: configuration)
+        } catch {
+            step("\(faulty.name) with fault 'credentials rotated': login refused: \(error)")
+        }
+        try fleet.setFaults(.none, on: faulty.name)
+        let cleared = try await IPMIClientSession.connect(host: "127.0.0.1", port: faulty.port, configuration: configuration)
+        step("\(faulty.name) faults cleared: power status → \(try await onOff(cleared))")
+        await cleared.close()
+
+        for bmc in fleet.list() {
+            step("\(bmc.name): power \(bmc.powerOn ? "on" : "off"), \(bmc.counters.datagramsIn) datagrams in, "
+                + "\(bmc.counters.sessionsOpened) sessions opened, \(bmc.counters.commands) chassis commands, \(bmc.activeSessions) active sessions")
+        }
 
         if keepRunning {
-            print("""
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await ManagementAPI.serve(fleet, port: 0) { apiPort in
+                        let api = "--api http://127.0.0.1:\(apiPort)"
+                        print("""
 
-            The virtual BMC stays up on 127.0.0.1:\(bmc.port) until Ctrl-C. Try:
-              swift run ferrum ipmi -H 127.0.0.1 -p \(bmc.port) -U \(user) -P \(password) power status
-              ipmitool -I lanplus -H 127.0.0.1 -p \(bmc.port) -U \(user) -P \(password) chassis power on
-              ipmitool -I lanplus -H 127.0.0.1 -p \(bmc.port) -U \(user) -P \(password) -C 3 mc info
-            """)
-            try await waitForTermination()
+                        The fleet and its management API (http://127.0.0.1:\(apiPort)) stay up until Ctrl-C. Try:
+                          ipmitool -I lanplus -H 127.0.0.1 -p \(first.port) -U \(user) -P \(password) chassis power on
+                          swift run ferrum ipmi -H 127.0.0.1 -p \(slow.port) -U \(user) -P \(password) power status
+                          swift run ferrum bmc list \(api)
+                          swift run ferrum bmc press \(first.name) \(api)
+                          swift run ferrum bmc fault \(faulty.name) --packet-loss 0.3 --latency-ms 50 \(api)
+                        """)
+                    }
+                }
+                group.addTask { try await waitForTermination() }
+                _ = try await group.next()
+                group.cancelAll()
+            }
         }
-        try await bmc.stop()
+        await fleet.shutdown()
+    }
+
+    private func onOff(_ session: IPMIClientSession) async throws -> String {
+        try await session.powerIsOn() ? "on" : "off"
     }
 
     private func step(_ text: String) {

@@ -19,7 +19,9 @@ struct CommandLineTests {
         let result = try await ferrum(["demo"])
         #expect(result.status == 0, "\(result.output)")
         for line in ["negotiated cipher suite 17", "power on → status on", "power cycle → status on", "power soft → status off",
-                     "bootdev pxe", "Pinned cipher suite 3", "Wrong password → refused", "BMC sessions left: 0"] {
+                     "bootdev pxe", "power button → status on", "sessions left: 0", "power on accepted → status right away: off",
+                     "600 ms later → status on", "'stuck power': power on accepted → status off", "'busy'", "0xc0",
+                     "'credentials rotated': login refused: wrong password", "faults cleared: power status → off"] {
             #expect(result.output.contains(line), "missing '\(line)' in:\n\(result.output)")
         }
     }

@@ -30,7 +30,9 @@ public struct BMCStateMachine<Peer: Hashable & Sendable>: Sendable {
         public var request: IPMIRequest { message.request }
     }
 
-    public let configuration: BMCConfiguration
+    /// Settable so a shell can change users or limits at run time (a virtual BMC's faults do); sessions already
+    /// open keep what they negotiated.
+    public var configuration: BMCConfiguration
     public private(set) var sessions: [UInt32: BMCSession<Peer>] = [:]
 
     public init(configuration: BMCConfiguration) {

@@ -1,0 +1,234 @@
+import Controller
+import Foundation
+import IPMI
+
+/// Memory and throughput of a virtual BMC fleet served by a separate `ferrum bmc serve` process, measured from
+/// this process acting as the client (Ferrum's own RMCP+ client over loopback UDP).
+public enum FleetBenchmark {
+    public struct Options: Sendable {
+        public var executable: String
+        public var counts: [Int]
+        public var basePort: Int
+        public var concurrency: Int
+        public var seconds: Double
+
+        public init(executable: String, counts: [Int] = [1000, 10000], basePort: Int = 30000, concurrency: Int = 64,
+                    seconds: Double = 5) {
+            self.executable = executable
+            self.counts = counts
+            self.basePort = basePort
+            self.concurrency = concurrency
+            self.seconds = seconds
+        }
+    }
+
+    public struct Row: Sendable {
+        public var count: Int
+        public var idleRSS: Int
+        public var pollingRSS: Int
+        public var polledBMCs: Int
+        public var pollErrors: Int
+    }
+
+    public struct Throughput: Sendable {
+        public var persistentRequestsPerSecond: Double
+        public var freshSessionsPerSecond: Double
+        public var errors: Int
+    }
+
+    public static func run(_ options: Options) async throws -> String {
+        var rows: [Row] = []
+        var throughput: Throughput?
+        for count in options.counts {
+            let server = try await ServerProcess.start(executable: options.executable, count: count, basePort: options.basePort)
+            let idle = server.residentBytes
+            let (polled, errors) = await pollAll(count: count, basePort: options.basePort, concurrency: options.concurrency)
+            let polling = server.residentBytes
+            rows.append(Row(count: count, idleRSS: idle, pollingRSS: polling, polledBMCs: polled, pollErrors: errors))
+            if throughput == nil {
+                throughput = await measureThroughput(basePort: options.basePort, bmcs: min(count, options.concurrency),
+                                                     concurrency: options.concurrency, seconds: options.seconds)
+            }
+            server.stop()
+        }
+        return report(rows: rows, throughput: throughput!, options: options)
+    }
+
+    static func configuration(cipherSuite: UInt8 = 17) -> ConsoleConfiguration {
+        ConsoleConfiguration(username: "admin", password: "password", cipherSuite: cipherSuite,
+                             retransmitInterval: .milliseconds(500), maximumAttempts: 4)
+    }
+
+    /// One session per BMC, one Get Chassis Status each, `concurrency` at a time. RSS is read while sessions are open.
+    static func pollAll(count: Int, basePort: Int, concurrency: Int) async -> (polled: Int, errors: Int) {
+        await withTaskGroup(of: Bool.self) { group in
+            var next = 0, polled = 0, errors = 0
+            func addNext() {
+                let port = basePort + next
+                next += 1
+                group.addTask {
+                    do {
+                        let session = try await IPMIClientSession.connect(host: "127.0.0.1", port: port, configuration: configuration())
+                        _ = try await session.powerIsOn()
+                        await session.close()
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            while next < min(concurrency, count) { addNext() }
+            for await ok in group {
+                if ok { polled += 1 } else { errors += 1 }
+                if next < count { addNext() }
+            }
+            return (polled, errors)
+        }
+    }
+
+    /// Persistent sessions: `concurrency` sessions each sending Get Chassis Status back to back. Fresh sessions:
+    /// `concurrency` loops of open, one request, close.
+    static func measureThroughput(basePort: Int, bmcs: Int, concurrency: Int, seconds: Double) async -> Throughput {
+        let clock = ContinuousClock()
+        var errors = 0
+        var sessions: [IPMIClientSession] = []
+        for index in 0..<concurrency {
+            if let session = try? await IPMIClientSession.connect(host: "127.0.0.1", port: basePort + index % bmcs, configuration: configuration()) {
+                sessions.append(session)
+            } else {
+                errors += 1
+            }
+        }
+        let deadline = clock.now + .milliseconds(Int(seconds * 1000))
+        let start = clock.now
+        let requests = await withTaskGroup(of: (Int, Int).self) { group in
+            for session in sessions {
+                group.addTask {
+                    var done = 0, failed = 0
+                    while clock.now < deadline {
+                        do { _ = try await session.powerIsOn(); done += 1 } catch { failed += 1; break }
+                    }
+                    return (done, failed)
+                }
+            }
+            var total = 0
+            for await (done, failed) in group {
+                total += done
+                errors += failed
+            }
+            return total
+        }
+        let persistent = Double(requests) / secondsIn(clock.now - start)
+        for session in sessions { await session.close() }
+
+        let freshDeadline = clock.now + .milliseconds(Int(seconds * 1000))
+        let freshStart = clock.now
+        let opened = await withTaskGroup(of: (Int, Int).self) { group in
+            for index in 0..<concurrency {
+                group.addTask {
+                    var done = 0, failed = 0
+                    while clock.now < freshDeadline {
+                        do {
+                            let session = try await IPMIClientSession.connect(
+                                host: "127.0.0.1", port: basePort + index % bmcs, configuration: configuration())
+                            _ = try await session.powerIsOn()
+                            await session.close()
+                            done += 1
+                        } catch {
+                            failed += 1
+                        }
+                    }
+                    return (done, failed)
+                }
+            }
+            var total = 0
+            for await (done, failed) in group {
+                total += done
+                errors += failed
+            }
+            return total
+        }
+        let fresh = Double(opened) / secondsIn(clock.now - freshStart)
+        return Throughput(persistentRequestsPerSecond: persistent, freshSessionsPerSecond: fresh, errors: errors)
+    }
+
+    static func secondsIn(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func report(rows: [Row], throughput: Throughput, options: Options) -> String {
+        func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+        var lines = [
+            "### VirtualBMC fleet: memory and requests per second",
+            "",
+            "Machine: \(MachineDescription.current). Date: \(ISO8601DateFormatter().string(from: Date())). "
+                + "Server: `ferrum bmc serve --count N` (release) in its own process; client: `ferrum bench fleet` "
+                + "(Ferrum's RMCP+ client, cipher suite 17, \(options.concurrency) concurrent sessions) in another. "
+                + "Targets: 10,000 BMCs in ≤ 100 MB RSS; ≥ 30,000 in-session requests/s.",
+            "",
+            "| BMCs | RSS idle | RSS after polling every BMC once | BMCs polled | errors |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for row in rows {
+            lines.append("| \(row.count.formatted()) | \(megabytes(row.idleRSS)) | \(megabytes(row.pollingRSS)) | "
+                + "\(row.polledBMCs.formatted()) | \(row.pollErrors) |")
+        }
+        lines += [
+            "",
+            "| load | rate |",
+            "|---|---:|",
+            "| persistent sessions, Get Chassis Status back to back | \(Int(throughput.persistentRequestsPerSecond).formatted()) requests/s |",
+            "| fresh sessions (open, one request, close) | \(Int(throughput.freshSessionsPerSecond).formatted()) sessions/s |",
+            "| errors during the runs | \(throughput.errors) |",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `ferrum bmc serve --count N` as a child process, ready once its last BMC answers.
+final class ServerProcess: @unchecked Sendable {
+    let process: Process
+
+    private init(process: Process) { self.process = process }
+
+    static func start(executable: String, count: Int, basePort: Int) async throws -> ServerProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["bmc", "serve", "--count", "\(count)", "--base-port", "\(basePort)", "--password", "password",
+                             "--api-port=-1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let server = ServerProcess(process: process)
+        let lastPort = basePort + count - 1
+        for _ in 0..<120 {
+            if let session = try? await IPMIClientSession.connect(
+                host: "127.0.0.1", port: lastPort,
+                configuration: ConsoleConfiguration(username: "admin", password: "password", cipherSuite: 17,
+                                                    retransmitInterval: .milliseconds(250), maximumAttempts: 2)) {
+                await session.close()
+                return server
+            }
+            guard process.isRunning else { break }
+        }
+        server.stop()
+        throw BenchmarkError("the fleet of \(count) did not come up on ports \(basePort)...\(lastPort)")
+    }
+
+    /// VmRSS of the server process, in bytes.
+    var residentBytes: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kilobytes * 1024
+    }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
