@@ -42,14 +42,24 @@ public enum FleetBenchmark {
         for count in options.counts {
             let server = try await ServerProcess.start(executable: options.executable, count: count, basePort: options.basePort)
             let idle = server.residentBytes
+            // Peak RSS while every BMC is being polled, sampled every 20 ms.
+            let sampler = Task {
+                var peak = 0
+                while !Task.isCancelled {
+                    peak = max(peak, server.residentBytes)
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                return max(peak, server.residentBytes)
+            }
             let (polled, errors) = await pollAll(count: count, basePort: options.basePort, concurrency: options.concurrency)
-            let polling = server.residentBytes
+            sampler.cancel()
+            let polling = await sampler.value
             rows.append(Row(count: count, idleRSS: idle, pollingRSS: polling, polledBMCs: polled, pollErrors: errors))
             if throughput == nil {
                 throughput = await measureThroughput(basePort: options.basePort, bmcs: min(count, options.concurrency),
                                                      concurrency: options.concurrency, seconds: options.seconds)
             }
-            server.stop()
+            await server.stop()
         }
         return report(rows: rows, throughput: throughput!, options: options)
     }
@@ -166,7 +176,7 @@ public enum FleetBenchmark {
                 + "(Ferrum's RMCP+ client, cipher suite 17, \(options.concurrency) concurrent sessions) in another. "
                 + "Targets: 10,000 BMCs in ≤ 100 MB RSS; ≥ 30,000 in-session requests/s.",
             "",
-            "| BMCs | RSS idle | RSS after polling every BMC once | BMCs polled | errors |",
+            "| BMCs | RSS idle | RSS peak while polling every BMC (one session each) | BMCs polled | errors |",
             "|---:|---:|---:|---:|---:|",
         ]
         for row in rows {
@@ -211,7 +221,7 @@ final class ServerProcess: @unchecked Sendable {
             }
             guard process.isRunning else { break }
         }
-        server.stop()
+        await server.stop()
         throw BenchmarkError("the fleet of \(count) did not come up on ports \(basePort)...\(lastPort)")
     }
 
@@ -223,8 +233,10 @@ final class ServerProcess: @unchecked Sendable {
         return kilobytes * 1024
     }
 
-    func stop() {
+    /// Kills the server and waits until it is gone, so the next fleet can bind the same ports.
+    func stop() async {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 }
 

@@ -25,7 +25,8 @@ struct BMC: AsyncParsableCommand {
         @Option(help: "File holding the password.") var passwordFile: String?
         @Option(help: "Initial power state: on or off.") var power = "off"
         @Option(help: "Seed of every fault's randomness.") var seed: UInt64 = 1
-        @Option(help: "Port of the management HTTP API on 127.0.0.1 (0 picks one; -1 disables).") var apiPort = 8623
+        @Option(help: "Port of the management HTTP API (0 picks one; -1 disables). Default: the fleet file's, else 8623.")
+        var apiPort: Int?
 
         func validate() throws {
             guard host.hasPrefix("127.") || host == "::1" || host == "localhost" else {
@@ -47,11 +48,16 @@ struct BMC: AsyncParsableCommand {
             let first = try fleet.show(firstSpec.name)
             print("virtual BMC listening on \(first.address):\(first.port) (\(first.name); \(fleet.count) in this fleet)")
             print("try: ipmitool -I lanplus -H \(first.address) -p \(first.port) -U \(firstSpec.users[0].name) -P <password> chassis power status")
+            fflush(nil)
+            let management = fleetConfiguration.management
+            let port = apiPort ?? management?.port ?? 8623
+            let host = management?.host ?? "127.0.0.1"
             try await withThrowingTaskGroup(of: Void.self) { group in
-                if apiPort >= 0 {
+                if port >= 0 {
                     group.addTask {
-                        try await ManagementAPI.serve(fleet, port: apiPort) { port in
-                            print("management API on http://127.0.0.1:\(port)")
+                        try await ManagementAPI.serve(fleet, host: host, port: port) { bound in
+                            print("management API on http://\(host):\(bound)")
+                            fflush(nil)
                         }
                     }
                 }

@@ -90,3 +90,99 @@ struct CommandLineTests {
         #expect(result.output.contains("loopback only"), "\(result.output)")
     }
 }
+
+/// `ferrum bmc serve --config` with the management verbs, as separate processes.
+@Suite("ferrum bmc fleet verbs", .serialized)
+struct FleetCommandLineTests {
+    func ferrum(_ arguments: [String]) async throws -> ToolResult {
+        try await ExternalTool.run(CommandLineTests.ferrum, arguments, timeout: .seconds(60))
+    }
+
+    @Test("a bad fleet file is refused with its line number")
+    func badConfigNamesTheLine() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ferrum-bad-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "seed: 1\nbmcs:\n  - name: a\n    port: 6230\n  - name: b\n    port: 70000\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try await ferrum(["bmc", "serve", "--config", path, "--api-port=-1"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("line 6"), "\(result.output)")
+    }
+
+    @Test("serve a fleet file; list, add, press, fault, show, stop, start, delete through the CLI; restart restores it")
+    func verbs() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferrum-verbs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("fleet.yaml").path
+        let udp = try await ExternalTool.freeUDPPort()
+        let basePort = udp > 60000 ? udp - 10 : udp
+        let apiPort = try await ExternalTool.freeUDPPort()  // any free number; TCP is free there too in practice
+        try """
+        seed: 3
+        management: {host: 127.0.0.1, port: \(apiPort)}
+        defaults:
+          users: [{name: admin, password: password}]
+        bmcs:
+          - range: {count: 2, name_prefix: rack-, base_port: \(basePort)}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+
+        let first = try await startServer(config: path)
+        let api = ["--api", "http://127.0.0.1:\(apiPort)"]
+        var result = try await retryUntilUp { try await ferrum(["bmc", "list"] + api) }
+        #expect(result.output.contains("rack-0") && result.output.contains("rack-1"), "\(result.output)")
+
+        result = try await ferrum(["bmc", "add", "extra", "--port", "\(basePort + 5)", "--password", "pw"] + api)
+        #expect(result.status == 0, "\(result.output)")
+        result = try await ferrum(["bmc", "press", "rack-0"] + api)
+        #expect(result.output.contains("\"powerOn\" : true"), "\(result.output)")
+        result = try await ferrum(["bmc", "fault", "rack-1", "--stuck-power", "--latency-ms", "5"] + api)
+        #expect(result.output.contains("\"stuckPower\" : true"), "\(result.output)")
+        result = try await ferrum(["bmc", "show", "nope"] + api)
+        #expect(result.status != 0 && result.output.contains("404"), "\(result.output)")
+        result = try await ferrum(["bmc", "stop", "extra"] + api)
+        #expect(result.status == 0)
+        result = try await ferrum(["bmc", "start", "extra"] + api)
+        #expect(result.status == 0)
+        result = try await ferrum(["bmc", "delete", "rack-1"] + api)
+        #expect(result.status == 0)
+        first.terminate()
+        _ = await first.exited.value
+
+        // A restart reads the file the API kept up to date: rack-1 is gone, extra is there.
+        let second = try await startServer(config: path)
+        result = try await retryUntilUp { try await ferrum(["bmc", "list"] + api) }
+        #expect(result.output.contains("rack-0") && result.output.contains("extra") && !result.output.contains("rack-1"),
+                "\(result.output)")
+        let ipmi = try await ferrum(["ipmi", "-H", "127.0.0.1", "-p", "\(basePort + 5)", "-P", "pw", "power", "status"])
+        #expect(ipmi.output.contains("Chassis Power is off"), "\(ipmi.output)")
+        second.terminate()
+        _ = await second.exited.value
+    }
+
+    struct Server {
+        let process: Process
+        let exited: Task<Int32, Never>
+        func terminate() { process.terminate() }
+    }
+
+    func startServer(config: String) async throws -> Server {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.ferrum)
+        process.arguments = ["bmc", "serve", "--config", config]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let exited = ExternalTool.exitSignal(of: process)
+        try process.run()
+        return Server(process: process, exited: exited)
+    }
+
+    /// The API takes a moment to bind after the process starts.
+    func retryUntilUp(_ call: () async throws -> ToolResult) async throws -> ToolResult {
+        var last = try await call()
+        for _ in 0..<50 where last.status != 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            last = try await call()
+        }
+        return last
+    }
+}

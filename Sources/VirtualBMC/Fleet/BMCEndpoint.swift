@@ -7,6 +7,9 @@ import VirtualBMCCore
 /// One virtual BMC's socket and state. The node (pure) sits behind a mutex: the UDP handler runs on an event loop,
 /// the management API and the fleet ticker on others.
 final class BMCEndpoint: Sendable {
+    /// Larger than any RMCP+ datagram a client sends (the longest, RAKP1 with a 16-byte name, is 60 bytes of payload).
+    static let receiveBufferSize = 512
+
     let node: Mutex<VirtualBMCNode<SocketAddress>>
     private let channel: Mutex<(any Channel)?>
     private let clock: FleetClock
@@ -32,6 +35,9 @@ final class BMCEndpoint: Sendable {
         let spec = self.spec
         let bound = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // IPMI datagrams are a few hundred bytes at most; each channel keeps its receive buffer, and 10,000
+            // channels keeping NIO's default 2 KiB would cost 20 MB.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.receiveBufferSize))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(FleetDatagramHandler(endpoint: self))
