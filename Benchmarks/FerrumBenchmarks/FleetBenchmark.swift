@@ -99,7 +99,6 @@ public enum FleetBenchmark {
     /// Persistent sessions: `concurrency` sessions each sending Get Chassis Status back to back. Fresh sessions:
     /// `concurrency` loops of open, one request, close.
     static func measureThroughput(basePort: Int, bmcs: Int, concurrency: Int, seconds: Double) async -> Throughput {
-        let clock = ContinuousClock()
         var errors = 0
         var sessions: [IPMIClientSession] = []
         for index in 0..<concurrency {
@@ -109,57 +108,46 @@ public enum FleetBenchmark {
                 errors += 1
             }
         }
-        let deadline = clock.now + .milliseconds(Int(seconds * 1000))
-        let start = clock.now
-        let requests = await withTaskGroup(of: (Int, Int).self) { group in
-            for session in sessions {
-                group.addTask {
-                    var done = 0, failed = 0
-                    while clock.now < deadline {
-                        do { _ = try await session.powerIsOn(); done += 1 } catch { failed += 1; break }
-                    }
-                    return (done, failed)
-                }
-            }
-            var total = 0
-            for await (done, failed) in group {
-                total += done
-                errors += failed
-            }
-            return total
+        let open = sessions
+        let (requests, persistentSeconds, persistentErrors) = await repeatUntil(seconds, loops: open.count) { index in
+            _ = try await open[index].powerIsOn()
         }
-        let persistent = Double(requests) / secondsIn(clock.now - start)
+        errors += persistentErrors
+        let persistent = Double(requests) / persistentSeconds
         for session in sessions { await session.close() }
 
-        let freshDeadline = clock.now + .milliseconds(Int(seconds * 1000))
-        let freshStart = clock.now
-        let opened = await withTaskGroup(of: (Int, Int).self) { group in
-            for index in 0..<concurrency {
+        let (opened, freshSeconds, freshErrors) = await repeatUntil(seconds, loops: concurrency) { index in
+            let session = try await IPMIClientSession.connect(
+                host: "127.0.0.1", port: basePort + index % bmcs, configuration: configuration())
+            _ = try await session.powerIsOn()
+            await session.close()
+        }
+        errors += freshErrors
+        let fresh = Double(opened) / freshSeconds
+        return Throughput(persistentRequestsPerSecond: persistent, freshSessionsPerSecond: fresh, errors: errors)
+    }
+
+    /// Runs `loops` concurrent loops of `body` for `seconds`; returns completed iterations, elapsed seconds, errors.
+    /// A loop stops at its first error.
+    static func repeatUntil(_ seconds: Double, loops: Int,
+                            _ body: @escaping @Sendable (Int) async throws -> Void) async -> (Int, Double, Int) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + .milliseconds(Int(seconds * 1000))
+        let (done, failed) = await withTaskGroup(of: (Int, Int).self) { group in
+            for index in 0..<loops {
                 group.addTask {
-                    var done = 0, failed = 0
-                    while clock.now < freshDeadline {
-                        do {
-                            let session = try await IPMIClientSession.connect(
-                                host: "127.0.0.1", port: basePort + index % bmcs, configuration: configuration())
-                            _ = try await session.powerIsOn()
-                            await session.close()
-                            done += 1
-                        } catch {
-                            failed += 1
-                        }
+                    var done = 0
+                    while clock.now < deadline {
+                        do { try await body(index) } catch { return (done, 1) }
+                        done += 1
                     }
-                    return (done, failed)
+                    return (done, 0)
                 }
             }
-            var total = 0
-            for await (done, failed) in group {
-                total += done
-                errors += failed
-            }
-            return total
+            return await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
         }
-        let fresh = Double(opened) / secondsIn(clock.now - freshStart)
-        return Throughput(persistentRequestsPerSecond: persistent, freshSessionsPerSecond: fresh, errors: errors)
+        return (done, secondsIn(clock.now - start), failed)
     }
 
     static func secondsIn(_ duration: Duration) -> Double {

@@ -55,11 +55,24 @@ struct BMCAdd: AsyncParsableCommand {
     }
 }
 
-struct BMCDelete: AsyncParsableCommand {
+/// A verb that acts on one named BMC with one API call.
+protocol NamedBMCVerb: AsyncParsableCommand {
+    var api: APIOptions { get }
+    var name: String { get }
+    static var method: String { get }
+    /// Appended to `/bmcs/NAME`.
+    static var pathSuffix: String { get }
+}
+
+extension NamedBMCVerb {
+    func run() async throws { try await api.call(Self.method, "/bmcs/\(name)\(Self.pathSuffix)") }
+}
+
+struct BMCDelete: NamedBMCVerb {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove a virtual BMC.")
+    static let method = "DELETE", pathSuffix = ""
     @OptionGroup var api: APIOptions
     @Argument var name: String
-    func run() async throws { try await api.call("DELETE", "/bmcs/\(name)") }
 }
 
 struct BMCList: AsyncParsableCommand {
@@ -68,32 +81,32 @@ struct BMCList: AsyncParsableCommand {
     func run() async throws { try await api.call("GET", "/bmcs") }
 }
 
-struct BMCShow: AsyncParsableCommand {
+struct BMCShow: NamedBMCVerb {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one BMC: power, boot device, faults, counters.")
+    static let method = "GET", pathSuffix = ""
     @OptionGroup var api: APIOptions
     @Argument var name: String
-    func run() async throws { try await api.call("GET", "/bmcs/\(name)") }
 }
 
-struct BMCStart: AsyncParsableCommand {
+struct BMCStart: NamedBMCVerb {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Make a stopped BMC answer again.")
+    static let method = "POST", pathSuffix = "/start"
     @OptionGroup var api: APIOptions
     @Argument var name: String
-    func run() async throws { try await api.call("POST", "/bmcs/\(name)/start") }
 }
 
-struct BMCStop: AsyncParsableCommand {
+struct BMCStop: NamedBMCVerb {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a BMC answering (its state is kept).")
+    static let method = "POST", pathSuffix = "/stop"
     @OptionGroup var api: APIOptions
     @Argument var name: String
-    func run() async throws { try await api.call("POST", "/bmcs/\(name)/stop") }
 }
 
-struct BMCPress: AsyncParsableCommand {
+struct BMCPress: NamedBMCVerb {
     static let configuration = CommandConfiguration(commandName: "press", abstract: "Press a BMC's power button (out-of-band change).")
+    static let method = "POST", pathSuffix = "/power-button"
     @OptionGroup var api: APIOptions
     @Argument var name: String
-    func run() async throws { try await api.call("POST", "/bmcs/\(name)/power-button") }
 }
 
 struct BMCFault: AsyncParsableCommand {

@@ -74,6 +74,44 @@ struct FleetInteropTests {
         }
     }
 
+    @Test("BMCs on distinct loopback addresses share one port")
+    func distinctLoopbackAddresses() async throws {
+        let port = try await ExternalTool.freeUDPPort()
+        try await withFleet(count: 2, customize: { specs in
+            for index in specs.indices {
+                specs[index].address = "127.0.1.\(index + 1)"
+                specs[index].port = port
+            }
+            specs[1].powerOn = true
+        }) { fleet, specs in
+            let off = try await ipmitool(specs[0], ["chassis", "power", "status"])
+            let on = try await ipmitool(specs[1], ["chassis", "power", "status"])
+            #expect(off.output.contains("Chassis Power is off"), "\(off.output)")
+            #expect(on.output.contains("Chassis Power is on"), "\(on.output)")
+            #expect(try fleet.show(specs[0].name).counters.datagramsIn > 0)
+        }
+    }
+
+    @Test("FreeIPMI's ipmipower drives the fleet with suites 3 and 17")
+    func freeIPMI() async throws {
+        guard let ipmipower = ExternalTool.find("ipmipower") else { throw MissingTool(name: "ipmipower (Debian package freeipmi-tools)") }
+        try await withFleet(count: 2) { fleet, specs in
+            func run(_ spec: BMCSpec, _ suite: String, _ action: String) async throws -> ToolResult {
+                try await ExternalTool.run(ipmipower, ["-D", "LAN_2_0", "-h", "127.0.0.1:\(spec.port)", "-u", "admin",
+                                                       "-p", "password", "-I", suite, action])
+            }
+            var result = try await run(specs[0], "3", "--stat")
+            #expect(result.output.contains(": off"), "\(result.output)")
+            result = try await run(specs[0], "3", "--on")
+            #expect(result.output.contains(": ok"), "\(result.output)")
+            result = try await run(specs[1], "17", "--on")
+            #expect(result.output.contains(": ok"), "\(result.output)")
+            result = try await run(specs[1], "17", "--stat")
+            #expect(result.output.contains(": on"), "\(result.output)")
+            #expect(try fleet.show(specs[0].name).powerOn && fleet.show(specs[1].name).powerOn)
+        }
+    }
+
     @Test("a dead BMC does not answer; a stopped BMC neither, until started again")
     func deadAndStopped() async throws {
         try await withFleet(count: 2, customize: { $0[0].faults.dead = true }) { fleet, specs in
