@@ -12,7 +12,7 @@ public enum FleetBenchmark {
         public var concurrency: Int
         public var seconds: Double
 
-        public init(executable: String, counts: [Int] = [1000, 10000], basePort: Int = 30000, concurrency: Int = 64,
+        public init(executable: String, counts: [Int] = [1000, 10000], basePort: Int = 20000, concurrency: Int = 64,
                     seconds: Double = 5) {
             self.executable = executable
             self.counts = counts
