@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import VirtualBMC
+import VirtualBMCCore
 
 /// Where a running `ferrum bmc serve` listens for management requests.
 struct APIOptions: ParsableArguments {
@@ -11,6 +12,12 @@ struct APIOptions: ParsableArguments {
 
     /// Sends one request and prints the JSON answer; non-2xx answers become a clean error.
     func call(_ method: String, _ path: String, body: (some Encodable)? = nil as String?) async throws {
+        let text = String(decoding: try await fetch(method, path, body: body), as: UTF8.self)
+        if !text.isEmpty { print(text) }
+    }
+
+    /// Sends one request and returns the body of a 2xx answer.
+    func fetch(_ method: String, _ path: String, body: (some Encodable)? = nil as String?) async throws -> Data {
         guard let url = URL(string: api + path), let host = url.host, host.hasPrefix("127.") || host == "localhost" || host == "::1" else {
             throw ValidationError("--api must be an http:// URL on loopback")
         }
@@ -33,7 +40,7 @@ struct APIOptions: ParsableArguments {
             let message = (try? JSONDecoder().decode(ErrorBody.self, from: data).error) ?? text
             throw CleanExit.failure("\(method) \(path): \(status): \(message)")
         }
-        if !text.isEmpty { print(text) }
+        return data
     }
 }
 
@@ -76,9 +83,40 @@ struct BMCDelete: NamedBMCVerb {
 }
 
 struct BMCList: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the fleet's BMCs.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the fleet's BMCs (a table, or --json).")
     @OptionGroup var api: APIOptions
-    func run() async throws { try await api.call("GET", "/bmcs") }
+    @Flag(help: "Print the API's JSON instead of a table.") var json = false
+
+    func run() async throws {
+        guard !json else { return try await api.call("GET", "/bmcs") }
+        let data = try await api.fetch("GET", "/bmcs")
+        let bmcs = try JSONDecoder().decode([BMCSnapshot].self, from: data)
+        var rows = [["NAME", "ENDPOINT", "POWER", "SESSIONS", "BOOT", "FAULTS"]]
+        for bmc in bmcs {
+            rows.append([bmc.name, "\(bmc.address):\(bmc.port)", bmc.powerOn ? "on" : "off", "\(bmc.activeSessions)",
+                         bmc.bootDevice, Self.faultSummary(bmc.faults.spec)])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+    }
+
+    static func faultSummary(_ faults: FaultSpec) -> String {
+        guard !faults.isNone else { return "-" }
+        var names: [String] = []
+        if faults.dead { names.append("dead") }
+        if faults.packetLoss > 0 { names.append("loss \(faults.packetLoss)") }
+        if faults.latency > .zero || faults.jitter > .zero { names.append("latency") }
+        if faults.busy > 0 { names.append("busy \(faults.busy)") }
+        if faults.stuckPower { names.append("stuck power") }
+        if faults.flappingPeriod != nil { names.append("flapping") }
+        if faults.staleStatus != nil { names.append("stale status") }
+        if faults.sessionTableFull { names.append("session table full") }
+        if faults.credentialsRotated { names.append("credentials rotated") }
+        if faults.slowSessionSetup > .zero { names.append("slow set-up") }
+        return names.joined(separator: ", ")
+    }
 }
 
 struct BMCShow: NamedBMCVerb {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VirtualBMCCore
 
 /// The `ferrum` executable end to end, as real processes on 127.0.0.1.
 @Suite("ferrum command line", .serialized)
@@ -137,6 +138,13 @@ struct FleetCommandLineTests {
         #expect(result.output.contains("\"powerOn\" : true"), "\(result.output)")
         result = try await ferrum(["bmc", "fault", "rack-1", "--stuck-power", "--latency-ms", "5"] + api)
         #expect(result.output.contains("\"stuckPower\" : true"), "\(result.output)")
+        result = try await ferrum(["bmc", "list"] + api)
+        let rack1 = result.output.split(separator: "\n").first { $0.hasPrefix("rack-1") } ?? ""
+        #expect(rack1.contains("stuck power") && rack1.contains("latency"), "\(result.output)")
+        let rack0 = result.output.split(separator: "\n").first { $0.hasPrefix("rack-0") } ?? ""
+        #expect(rack0.contains(" on "), "\(result.output)")
+        result = try await ferrum(["bmc", "list", "--json"] + api)
+        #expect(try JSONDecoder().decode([BMCSnapshot].self, from: Data(result.output.utf8)).count == 3)
         result = try await ferrum(["bmc", "show", "nope"] + api)
         #expect(result.status != 0 && result.output.contains("404"), "\(result.output)")
         result = try await ferrum(["bmc", "stop", "extra"] + api)
