@@ -172,18 +172,18 @@ struct BMCFault: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var faults = FaultsBody(.none)
-        faults.packet_loss = packetLoss
-        faults.latency_ms = latencyMs
-        faults.jitter_ms = jitterMs
-        faults.dead = dead ? true : nil
-        faults.busy = busy
-        faults.stuck_power = stuckPower ? true : nil
-        faults.flapping_period_ms = flappingPeriodMs
-        faults.stale_status_ms = staleStatusMs
-        faults.session_table_full = sessionTableFull ? true : nil
-        faults.credentials_rotated = credentialsRotated ? true : nil
-        faults.slow_session_setup_ms = slowSessionSetupMs
+        var faults = BMCSnapshot.Faults(.none)
+        faults.packetLoss = packetLoss ?? 0
+        faults.latencyMilliseconds = latencyMs ?? 0
+        faults.jitterMilliseconds = jitterMs ?? 0
+        faults.dead = dead
+        faults.busy = busy ?? 0
+        faults.stuckPower = stuckPower
+        faults.flappingPeriodMilliseconds = flappingPeriodMs
+        faults.staleStatusMilliseconds = staleStatusMs
+        faults.sessionTableFull = sessionTableFull
+        faults.credentialsRotated = credentialsRotated
+        faults.slowSessionSetupMilliseconds = slowSessionSetupMs ?? 0
         if let share {
             try await api.call("PUT", "/faults", body: ShareFaultsBody(share: share, faults: faults))
         } else if let name, clear {

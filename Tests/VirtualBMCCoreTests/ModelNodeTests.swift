@@ -59,7 +59,7 @@ import VirtualBMCCore
         let json = try JSONEncoder().encode(snapshot)
         #expect(try JSONDecoder().decode(BMCSnapshot.self, from: json) == snapshot)
         let text = String(decoding: json, as: UTF8.self)
-        #expect(text.contains("\"latencyMilliseconds\":1500") && text.contains("\"kind\":\"power cycle\""))
+        #expect(text.contains("\"latency_ms\":1500") && text.contains("\"kind\":\"power cycle\""))
     }
 
     @Test func countersAddUp() {

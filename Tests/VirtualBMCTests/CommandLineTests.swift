@@ -135,9 +135,9 @@ struct FleetCommandLineTests {
         result = try await ferrum(["bmc", "add", "extra", "--port", "\(basePort + 5)", "--password", "pw"] + api)
         #expect(result.status == 0, "\(result.output)")
         result = try await ferrum(["bmc", "press", "rack-0"] + api)
-        #expect(result.output.contains("\"powerOn\" : true"), "\(result.output)")
+        #expect(result.output.contains("\"power_on\" : true"), "\(result.output)")
         result = try await ferrum(["bmc", "fault", "rack-1", "--stuck-power", "--latency-ms", "5"] + api)
-        #expect(result.output.contains("\"stuckPower\" : true"), "\(result.output)")
+        #expect(result.output.contains("\"stuck_power\" : true"), "\(result.output)")
         result = try await ferrum(["bmc", "list"] + api)
         let rack1 = result.output.split(separator: "\n").first { $0.hasPrefix("rack-1") } ?? ""
         #expect(rack1.contains("stuck power") && rack1.contains("latency"), "\(result.output)")

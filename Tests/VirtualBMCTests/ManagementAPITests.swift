@@ -79,6 +79,10 @@ struct ManagementAPITests {
                 #expect(try fleet.show(specs[0].name).faults.stuckPower)
                 reply = try await http.call("PUT", "/bmcs/\(specs[0].name)/faults", json: #"{"packet_loss":2}"#)
                 #expect(reply.status == 400, "probability above 1: \(reply.body)")
+                reply = try await http.call("PUT", "/bmcs/\(specs[0].name)/faults", json: #"{"latency_ms":-5}"#)
+                #expect(reply.status == 400, "negative latency: \(reply.body)")
+                reply = try await http.call("PUT", "/bmcs/\(specs[0].name)/faults", json: #"{"stuck_power":"yes"}"#)
+                #expect(reply.status == 400, "wrong type: \(reply.body)")
                 reply = try await http.call("DELETE", "/bmcs/\(specs[0].name)/faults")
                 #expect(try !fleet.show(specs[0].name).faults.stuckPower)
 

@@ -229,6 +229,13 @@ public final class Fleet: Sendable {
         guard (0...1).contains(faults.packetLoss), (0...1).contains(faults.busy) else {
             throw FleetError.invalid("packet_loss and busy are probabilities between 0 and 1")
         }
+        let durations = [faults.latency, faults.jitter, faults.slowSessionSetup, faults.staleStatus ?? .zero]
+        guard durations.allSatisfy({ $0 >= .zero && $0 <= .seconds(86_400) }) else {
+            throw FleetError.invalid("fault durations are between 0 and one day")
+        }
+        if let period = faults.flappingPeriod, period <= .zero || period > .seconds(86_400) {
+            throw FleetError.invalid("flapping_period_ms must be above 0 and at most one day")
+        }
     }
 
     private func advanceAll() {

@@ -14,6 +14,8 @@ import VirtualBMCCore
 ///     POST   /bmcs/{name}/stop        stop answering (the socket closes, state is kept)
 ///     POST   /bmcs/{name}/power-button  press the power button (out-of-band change)
 ///     PUT    /bmcs/{name}/faults      set faults {packet_loss, latency_ms, jitter_ms, dead, busy, stuck_power, ...}
+///
+/// Answers are snake_case JSON; faults use the fleet file's key names (`docs/virtualbmc-config.md`).
 ///     DELETE /bmcs/{name}/faults      clear faults
 ///     PUT    /faults                  faults on a share of the fleet {share, faults}
 ///
@@ -57,8 +59,8 @@ public enum ManagementAPI {
         }
         router.put("bmcs/:name/faults") { request, context in
             try await run {
-                let body = try await request.decode(as: FaultsBody.self, context: context)
-                try fleet.setFaults(body.spec(), on: name(context))
+                let body = try await request.decode(as: BMCSnapshot.Faults.self, context: context)
+                try fleet.setFaults(body.spec, on: name(context))
                 return try json(fleet.show(name(context)))
             }
         }
@@ -71,7 +73,7 @@ public enum ManagementAPI {
         router.put("faults") { request, context in
             try await run {
                 let body = try await request.decode(as: ShareFaultsBody.self, context: context)
-                return try json(ChosenBody(names: fleet.setFaults(body.faults.spec(), onShare: body.share)))
+                return try json(ChosenBody(names: fleet.setFaults(body.faults.spec, onShare: body.share)))
             }
         }
         return router

@@ -24,4 +24,10 @@ public struct BMCCounters: Sendable, Hashable, Codable {
     public var flaps = 0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case datagramsIn = "datagrams_in", datagramsOut = "datagrams_out", dropped, ignored
+        case sessionsOpened = "sessions_opened", setupRefusals = "setup_refusals", sessionsExpired = "sessions_expired"
+        case commands, busyReplies = "busy_replies", stuckControls = "stuck_controls", flaps
+    }
 }

@@ -24,6 +24,14 @@ public struct BMCSnapshot: Sendable, Hashable, Codable {
     public var faults: Faults
     public var counters: BMCCounters
 
+    /// snake_case, like the fleet file and the rest of the management API.
+    enum CodingKeys: String, CodingKey {
+        case name, address, port, powerOn = "power_on", reportedPowerOn = "reported_power_on"
+        case pendingTransition = "pending_transition", bootDevice = "boot_device", bootPersistent = "boot_persistent"
+        case bootEFI = "boot_efi", activeSessions = "active_sessions", sessions, cycles, resets
+        case diagnosticInterrupts = "diagnostic_interrupts", buttonPresses = "button_presses", faults, counters
+    }
+
     public struct Transition: Sendable, Hashable, Codable, CustomStringConvertible {
         public var kind: PowerTransition.Kind
         /// The state the chassis ends up in.
@@ -32,6 +40,11 @@ public struct BMCSnapshot: Sendable, Hashable, Codable {
         public var nextChangeInMilliseconds: Int
         /// Until the transition is over.
         public var completesInMilliseconds: Int
+
+        enum CodingKeys: String, CodingKey {
+            case kind, targetPowerOn = "target_power_on", nextChangeInMilliseconds = "next_change_in_ms"
+            case completesInMilliseconds = "completes_in_ms"
+        }
 
         public var description: String {
             "\(kind.rawValue) to \(targetPowerOn ? "on" : "off"), done in \(completesInMilliseconds) ms"
@@ -64,6 +77,31 @@ public struct BMCSnapshot: Sendable, Hashable, Codable {
             sessionTableFull = faults.sessionTableFull
             credentialsRotated = faults.credentialsRotated
             slowSessionSetupMilliseconds = faults.slowSessionSetup.wholeMilliseconds
+        }
+
+        /// The fleet file's key names, so the API speaks the same words as the file.
+        enum CodingKeys: String, CodingKey {
+            case packetLoss = "packet_loss", latencyMilliseconds = "latency_ms", jitterMilliseconds = "jitter_ms", dead, busy
+            case stuckPower = "stuck_power", flappingPeriodMilliseconds = "flapping_period_ms"
+            case staleStatusMilliseconds = "stale_status_ms", sessionTableFull = "session_table_full"
+            case credentialsRotated = "credentials_rotated", slowSessionSetupMilliseconds = "slow_session_setup_ms"
+        }
+
+        /// Every key is optional when decoding: a request names only the faults it sets.
+        public init(from decoder: any Decoder) throws {
+            let values = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(.none)
+            packetLoss = try values.decodeIfPresent(Double.self, forKey: .packetLoss) ?? 0
+            latencyMilliseconds = try values.decodeIfPresent(Int.self, forKey: .latencyMilliseconds) ?? 0
+            jitterMilliseconds = try values.decodeIfPresent(Int.self, forKey: .jitterMilliseconds) ?? 0
+            dead = try values.decodeIfPresent(Bool.self, forKey: .dead) ?? false
+            busy = try values.decodeIfPresent(Double.self, forKey: .busy) ?? 0
+            stuckPower = try values.decodeIfPresent(Bool.self, forKey: .stuckPower) ?? false
+            flappingPeriodMilliseconds = try values.decodeIfPresent(Int.self, forKey: .flappingPeriodMilliseconds)
+            staleStatusMilliseconds = try values.decodeIfPresent(Int.self, forKey: .staleStatusMilliseconds)
+            sessionTableFull = try values.decodeIfPresent(Bool.self, forKey: .sessionTableFull) ?? false
+            credentialsRotated = try values.decodeIfPresent(Bool.self, forKey: .credentialsRotated) ?? false
+            slowSessionSetupMilliseconds = try values.decodeIfPresent(Int.self, forKey: .slowSessionSetupMilliseconds) ?? 0
         }
 
         /// Back to a `FaultSpec`, for an API that accepts faults in this shape.
