@@ -13,7 +13,12 @@ public actor IPMIClientSession {
     private var establishment: CheckedContinuation<SessionSummary, any Error>?
     private var pending: [RequestToken: CheckedContinuation<IPMIResponse, any Error>] = [:]
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
-    private var timerTask: Task<Void, Never>?
+    /// Timers run on a coarse tick rather than a task per timer: the machine re-arms its one timer on every request,
+    /// and a sleeping task per arm costs more than the request itself.
+    private let tick: Duration
+    private var tickerTask: Task<Void, Never>?
+    private var elapsedTicks: UInt64 = 0
+    private var armed: (token: TimerToken, dueTick: UInt64)?
     private var receiveTask: Task<Void, Never>?
     public private(set) var summary: SessionSummary?
     public private(set) var failure: ConsoleError?
@@ -22,6 +27,7 @@ public actor IPMIClientSession {
                 clock: any Clock<Duration> = ContinuousClock(),
                 entropy: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
         self.machine = ConsoleStateMachine(configuration: configuration)
+        self.tick = max(.milliseconds(1), min(.milliseconds(100), configuration.retransmitInterval / 5))
         self.transport = transport
         self.clock = clock
         self.entropy = entropy
@@ -104,12 +110,8 @@ public actor IPMIClientSession {
                 transport.send(bytes)
             case .startTimer(let token, let delay):
                 // The machine keeps one live timer; a new one supersedes the old.
-                timerTask?.cancel()
-                let clock = self.clock
-                timerTask = Task { [weak self] in
-                    do { try await clock.sleep(for: delay) } catch { return }
-                    await self?.timerFired(token)
-                }
+                armed = (token, elapsedTicks + max(1, UInt64((delay / tick).rounded(.up))))
+                startTicker()
             case .established(let summary):
                 self.summary = summary
                 establishment?.resume(returning: summary)
@@ -127,14 +129,39 @@ public actor IPMIClientSession {
         }
     }
 
+    private func startTicker() {
+        guard tickerTask == nil else { return }
+        let clock = self.clock, tick = self.tick
+        tickerTask = Task { [weak self] in
+            while true {
+                do { try await clock.sleep(for: tick) } catch { return }
+                guard let self else { return }
+                await self.onTick()
+            }
+        }
+    }
+
+    private func onTick() {
+        elapsedTicks += 1
+        guard let due = armed, due.dueTick <= elapsedTicks else { return }
+        armed = nil
+        timerFired(due.token)
+    }
+
+    private func stopTicker() {
+        tickerTask?.cancel()
+        tickerTask = nil
+        armed = nil
+    }
+
     private func finishWaiters() {
-        timerTask?.cancel()
+        stopTicker()
         for waiter in closeWaiters { waiter.resume() }
         closeWaiters.removeAll()
     }
 
     private func shutdown() async {
-        timerTask?.cancel()
+        stopTicker()
         receiveTask?.cancel()
         await transport.close()
     }

@@ -112,6 +112,21 @@ struct FleetInteropTests {
         }
     }
 
+    @Test("Ferrum's client retransmits through 20% packet loss and gets every answer right")
+    func clientRetransmitsThroughLoss() async throws {
+        try await withFleet(count: 1, customize: { $0[0].faults.packetLoss = 0.2 }) { fleet, specs in
+            let configuration = ConsoleConfiguration(username: "admin", password: "password",
+                                                     retransmitInterval: .milliseconds(50), maximumAttempts: 8)
+            let session = try await IPMIClientSession.connect(host: "127.0.0.1", port: specs[0].port, configuration: configuration)
+            for round in 0..<20 {
+                try await session.chassisControl(round.isMultiple(of: 2) ? .powerUp : .powerDown)
+                #expect(try await session.powerIsOn() == round.isMultiple(of: 2))
+            }
+            await session.close()
+            #expect(try fleet.show(specs[0].name).counters.dropped > 0, "the fault dropped datagrams")
+        }
+    }
+
     @Test("a dead BMC does not answer; a stopped BMC neither, until started again")
     func deadAndStopped() async throws {
         try await withFleet(count: 2, customize: { $0[0].faults.dead = true }) { fleet, specs in
