@@ -60,6 +60,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The controller's pure core: node model, power actions, Ironic's power sync decisions (issue 4, in progress).
+        .target(name: "ControllerCore", dependencies: [], swiftSettings: strictSettings),
         // Virtual time and a seeded, lossy in-memory network for deterministic runs.
         .target(
             name: "Simulation",
@@ -90,6 +92,7 @@ let package = Package(
         ),
         .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation", "VirtualBMCCore"], swiftSettings: strictSettings),
         .testTarget(name: "VirtualBMCCoreTests", dependencies: ["IPMI", "VirtualBMCCore"], swiftSettings: strictSettings),
+        .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "VirtualBMCTests",
             dependencies: ["IPMI", "VirtualBMC", "VirtualBMCCore", "Controller"],
