@@ -128,6 +128,16 @@ struct FleetCommandLineTests {
         """.write(toFile: path, atomically: true, encoding: .utf8)
 
         let first = try await startServer(config: path)
+        do {
+            try await exerciseVerbs(apiPort: apiPort, basePort: basePort, first: first, path: path)
+        } catch {
+            // A failed step must not leave a fleet process behind.
+            first.terminate()
+            throw error
+        }
+    }
+
+    func exerciseVerbs(apiPort: Int, basePort: Int, first: Server, path: String) async throws {
         let api = ["--api", "http://127.0.0.1:\(apiPort)"]
         var result = try await retryUntilUp { try await ferrum(["bmc", "list"] + api) }
         #expect(result.output.contains("rack-0") && result.output.contains("rack-1"), "\(result.output)")
@@ -158,6 +168,7 @@ struct FleetCommandLineTests {
 
         // A restart reads the file the API kept up to date: rack-1 is gone, extra is there.
         let second = try await startServer(config: path)
+        defer { second.terminate() }
         result = try await retryUntilUp { try await ferrum(["bmc", "list"] + api) }
         #expect(result.output.contains("rack-0") && result.output.contains("extra") && !result.output.contains("rack-1"),
                 "\(result.output)")
@@ -170,7 +181,7 @@ struct FleetCommandLineTests {
     struct Server {
         let process: Process
         let exited: Task<Int32, Never>
-        func terminate() { process.terminate() }
+        func terminate() { if process.isRunning { process.terminate() } }
     }
 
     func startServer(config: String) async throws -> Server {
