@@ -271,3 +271,12 @@ struct BMCClientTests {
         }
     }
 }
+
+@Test("only reads are repeated on a fresh session: power and boot-option writes never")
+func onlyReadsAreRepeatedOnAFreshSession() {
+    #expect(GetChassisStatus.request.isSafeToRepeat)
+    #expect(GetDeviceID.request.isSafeToRepeat)
+    #expect(SystemBootOptions.getRequest(parameter: BootFlags.parameter).isSafeToRepeat)
+    for action in ChassisControl.allCases { #expect(!action.request.isSafeToRepeat, "\(action)") }
+    #expect(!SystemBootOptions.setBootFlags(BootFlags(device: .pxe)).isSafeToRepeat)
+}

@@ -124,7 +124,8 @@ public actor BMCClient {
                     return
                 }
                 waiting.append(Pending(id: id, key: key, endpoint: endpoint, request: request, credentials: credentials,
-                                       continuation: continuation, staleRetries: configuration.staleSessionRetries))
+                                       continuation: continuation,
+                                       staleRetries: request.isSafeToRepeat ? configuration.staleSessionRetries : 0))
                 dispatch()
             }
         } onCancel: {

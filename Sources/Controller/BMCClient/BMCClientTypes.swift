@@ -56,7 +56,8 @@ public struct BMCClientConfiguration: Sendable {
     /// Resolution of the one shared timer tick (retransmissions, keep-alives, pacing).
     public var tick: Duration
     /// A request that times out in a session established earlier (which the BMC may have dropped) is sent once
-    /// more on a fresh session, this many times.
+    /// more on a fresh session, this many times. Only reads are repeated: a Chassis Control or a boot-option write
+    /// may have run before its answer was lost, and a fresh session would run it again.
     public var staleSessionRetries: Int
     /// Bound on the time `shutdown` waits for Close Session answers.
     public var closeTimeout: Duration
@@ -90,5 +91,13 @@ public enum BMCClientError: Error, Sendable, Hashable, CustomStringConvertible {
         case .shutDown: "the BMC client is shut down"
         case .unresolvable(let endpoint, let reason): "cannot resolve \(endpoint): \(reason)"
         }
+    }
+}
+
+extension IPMIRequest {
+    /// Whether running the request twice is harmless: everything but the commands that change the chassis.
+    public var isSafeToRepeat: Bool {
+        guard netFn & ~1 == NetFn.chassis else { return true }
+        return command != ChassisControl.command && command != SystemBootOptions.setCommand
     }
 }
