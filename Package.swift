@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Wire codec, RMCP+ crypto and both session state machines. Pure: no sockets, clocks or global randomness.
@@ -49,18 +51,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The console side: datagram transports and the IPMI client that drives a BMC.
+        // The controller's shells: BMC client (one UDP socket), node actors, the power sync supervisor, the SQLite
+        // store and the service that runs them.
         .target(
             name: "Controller",
             dependencies: [
-                "IPMI",
+                "IPMI", "ControllerCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
-        // The controller's pure core: node model, power actions, Ironic's power sync decisions (issue 4, in progress).
+        // The controller's pure core: node model, power actions, Ironic's power sync decisions, the config file.
         .target(name: "ControllerCore", dependencies: [], swiftSettings: strictSettings),
         // Virtual time and a seeded, lossy in-memory network for deterministic runs.
         .target(
@@ -71,15 +76,16 @@ let package = Package(
         // Benchmarks run by `ferrum bench`; results go to docs/benchmarks.md, never into timed tests.
         .target(
             name: "FerrumBenchmarks",
-            dependencies: ["IPMI", "Controller"],
+            dependencies: ["IPMI", "Controller", "ControllerCore"],
             path: "Benchmarks/FerrumBenchmarks",
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "ferrum",
             dependencies: [
-                "IPMI", "VirtualBMC", "VirtualBMCCore", "Controller", "Simulation", "FerrumBenchmarks",
+                "IPMI", "VirtualBMC", "VirtualBMCCore", "Controller", "ControllerCore", "Simulation", "FerrumBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -94,8 +100,20 @@ let package = Package(
         .testTarget(name: "VirtualBMCCoreTests", dependencies: ["IPMI", "VirtualBMCCore"], swiftSettings: strictSettings),
         .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore"], swiftSettings: strictSettings),
         .testTarget(
+            name: "ControllerTests",
+            dependencies: ["IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "FleetTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        // Starting and stopping VirtualBMC fleets on free ports, for every test target that drives one.
+        .target(
+            name: "FleetTestSupport",
+            dependencies: ["VirtualBMC", "VirtualBMCCore"],
+            path: "Tests/FleetTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "VirtualBMCTests",
-            dependencies: ["IPMI", "VirtualBMC", "VirtualBMCCore", "Controller"],
+            dependencies: ["IPMI", "VirtualBMC", "VirtualBMCCore", "Controller", "FleetTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),

@@ -1,12 +1,9 @@
 import Foundation
-import IPMI
-import NIOCore
-import NIOPosix
 import VirtualBMC
 import VirtualBMCCore
 
 /// Starts a fleet on a free block of ports (retrying elsewhere when a port is taken).
-func startFleet(count: Int, seed: UInt64 = 7, configurationPath: String? = nil,
+public func startFleet(count: Int, seed: UInt64 = 7, configurationPath: String? = nil,
                 customize: (inout [BMCSpec]) -> Void = { _ in }) async throws -> (Fleet, [BMCSpec]) {
     var lastError: (any Error)?
     for attempt in 0..<8 {
@@ -24,7 +21,7 @@ func startFleet(count: Int, seed: UInt64 = 7, configurationPath: String? = nil,
 }
 
 /// Runs `body` with a started fleet and always shuts it down.
-func withFleet(count: Int, seed: UInt64 = 7, configurationPath: String? = nil,
+public func withFleet(count: Int, seed: UInt64 = 7, configurationPath: String? = nil,
                customize: (inout [BMCSpec]) -> Void = { _ in },
                _ body: (Fleet, [BMCSpec]) async throws -> Void) async throws {
     let (fleet, specs) = try await startFleet(count: count, seed: seed, configurationPath: configurationPath, customize: customize)
