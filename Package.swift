@@ -62,6 +62,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),
@@ -101,19 +102,26 @@ let package = Package(
         .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "ControllerTests",
-            dependencies: ["IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "FleetTestSupport"],
+            dependencies: [
+                "IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
-        // Starting and stopping VirtualBMC fleets on free ports, for every test target that drives one.
+        // Test helpers shared by the targets that start fleets or run external programs.
         .target(
-            name: "FleetTestSupport",
-            dependencies: ["VirtualBMC", "VirtualBMCCore"],
-            path: "Tests/FleetTestSupport",
+            name: "TestSupport",
+            dependencies: [
+                "VirtualBMC", "VirtualBMCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "VirtualBMCTests",
-            dependencies: ["IPMI", "VirtualBMC", "VirtualBMCCore", "Controller", "FleetTestSupport"],
+            dependencies: ["IPMI", "VirtualBMC", "VirtualBMCCore", "Controller", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),

@@ -56,7 +56,8 @@ extension RecordedPowerChange {
         case .recovery: why = "power failure recovery"
         }
         let severity: NodeHistoryEntry.Severity = cause == .syncMaxRetries ? .error : .info
-        return NodeHistoryEntry(nodeID: nodeID, at: at, severity: severity, eventType: .power,
-                                event: "Power state changed from '\(from)' to '\(to)' by \(why)")
+        // A reboot, or a forced power-on after a press, ends where it began: say so rather than "changed".
+        let event = self.from == self.to ? "Power state '\(to)' confirmed by \(why)" : "Power state changed from '\(from)' to '\(to)' by \(why)"
+        return NodeHistoryEntry(nodeID: nodeID, at: at, severity: severity, eventType: .power, event: event)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Controller
 import Foundation
+import Hummingbird
 import IPMI
 import VirtualBMC
 import VirtualBMCCore
@@ -88,33 +89,63 @@ struct Demo: AsyncParsableCommand {
         step("\(faulty.name) faults cleared: power status → \(try await onOff(cleared))")
         await cleared.close()
 
-        for bmc in fleet.list() {
-            step("\(bmc.name): power \(bmc.powerOn ? "on" : "off"), \(bmc.counters.datagramsIn) datagrams in, "
-                + "\(bmc.counters.sessionsOpened) sessions opened, \(bmc.counters.commands) chassis commands, \(bmc.activeSessions) active sessions")
-        }
-
-        if keepRunning {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await ManagementAPI.serve(fleet, port: 0) { apiPort in
-                        let api = "--api http://127.0.0.1:\(apiPort)"
-                        print("""
-
-                        The fleet and its management API (http://127.0.0.1:\(apiPort)) stay up until Ctrl-C. Try:
-                          ipmitool -I lanplus -H 127.0.0.1 -p \(first.port) -U \(user) -P \(password) chassis power on
-                          swift run ferrum ipmi -H 127.0.0.1 -p \(slow.port) -U \(user) -P \(password) power status
-                          swift run ferrum bmc list \(api)
-                          swift run ferrum bmc press \(first.name) \(api)
-                          swift run ferrum bmc fault \(faulty.name) --packet-loss 0.3 --latency-ms 50 \(api)
-                        """)
-                    }
+        let demo = try await ControllerDemo.start(fleet: fleet, user: user, password: password, step: step)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await demo.controller.run() }
+            do {
+                try await demo.walkThrough(fleet: fleet, step: step)
+                for bmc in fleet.list() {
+                    step("\(bmc.name): power \(bmc.powerOn ? "on" : "off"), \(bmc.counters.datagramsIn) datagrams in, "
+                        + "\(bmc.counters.sessionsOpened) sessions opened, \(bmc.counters.commands) chassis commands, \(bmc.activeSessions) active sessions")
                 }
-                group.addTask { try await waitForTermination() }
-                _ = try await group.next()
+                if keepRunning { try await stayUp(fleet: fleet, demo: demo, user: user, password: password) }
+            } catch {
                 group.cancelAll()
+                throw error
             }
+            group.cancelAll()
         }
+        await demo.shutdown()
         await fleet.shutdown()
+    }
+
+    /// `--keep-running`: the fleet's management API and the controller's node API until Ctrl-C.
+    private func stayUp(fleet: Fleet, demo: ControllerDemo, user: String, password: String) async throws {
+        let bmcs = fleet.list()
+        let nodeAPI = Application(router: NodeAPI.router(for: demo.controller),
+                                  configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "ferrum"),
+                                  onServerRunning: { channel in
+                                      let base = "http://127.0.0.1:\(channel.localAddress?.port ?? 0)"
+                                      print("""
+
+                                      The controller's API (\(base)) runs a power sync every 10 s. Try:
+                                        curl -s \(base)/v1/nodes
+                                        curl -s -X PUT -H 'Content-Type: application/json' -d '{"target": "power off"}' \\
+                                             \(base)/v1/nodes/server-2/states/power
+                                        curl -s \(base)/v1/nodes/server-2/states
+                                        curl -s \(base)/health
+                                      """)
+                                  })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await nodeAPI.run() }
+            group.addTask {
+                try await ManagementAPI.serve(fleet, port: 0) { apiPort in
+                    let api = "--api http://127.0.0.1:\(apiPort)"
+                    print("""
+
+                    The fleet and its management API (http://127.0.0.1:\(apiPort)) stay up until Ctrl-C. Try:
+                      ipmitool -I lanplus -H 127.0.0.1 -p \(bmcs[0].port) -U \(user) -P \(password) chassis power on
+                      swift run ferrum ipmi -H 127.0.0.1 -p \(bmcs[1].port) -U \(user) -P \(password) power status
+                      swift run ferrum bmc list \(api)
+                      swift run ferrum bmc press \(bmcs[0].name) \(api)   (the next sync pass drives it back)
+                      swift run ferrum bmc fault \(bmcs[2].name) --packet-loss 0.3 --latency-ms 50 \(api)
+                    """)
+                }
+            }
+            group.addTask { try await waitForTermination() }
+            _ = try await group.next()
+            group.cancelAll()
+        }
     }
 
     private func onOff(_ session: IPMIClientSession) async throws -> String {

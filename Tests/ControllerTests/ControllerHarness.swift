@@ -1,6 +1,6 @@
 import Controller
 import ControllerCore
-import FleetTestSupport
+import TestSupport
 import Logging
 import VirtualBMC
 import VirtualBMCCore

@@ -22,7 +22,12 @@ struct CommandLineTests {
         for line in ["negotiated cipher suite 17", "power on → status on", "power cycle → status on", "power soft → status off",
                      "bootdev pxe", "power button → status on", "sessions left: 0", "power on accepted → status right away: off",
                      "600 ms later → status on", "'stuck power': power on accepted → status off", "'busy'", "0xc0",
-                     "'credentials rotated': login refused: wrong password", "faults cleared: power status → off"] {
+                     "'credentials rotated': login refused: wrong password", "faults cleared: power status → off",
+                     "enrolled 3 nodes", "password shown as ***", "Power sync pass 1: 3 checked, 3 unknown states recorded",
+                     "Power sync pass 2: 3 in sync, 0 writes, 3 RMCP+ sessions kept open",
+                     "server-1: power off accepted (202); a second request at once → refused",
+                     "server-1: power off confirmed", "server-1: power off,",
+                     "1 node driven back → BMC says on", "5 power-update events queued"] {
             #expect(result.output.contains(line), "missing '\(line)' in:\n\(result.output)")
         }
     }

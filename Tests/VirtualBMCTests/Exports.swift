@@ -1,2 +1,2 @@
 // The fleet helpers are shared with the controller's tests.
-@_exported import FleetTestSupport
+@_exported import TestSupport

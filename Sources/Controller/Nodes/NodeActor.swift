@@ -220,6 +220,7 @@ public actor NodeActor {
     // MARK: Other changes
 
     /// Applies an arbitrary change (API updates, maintenance) through the same commit path.
+    @discardableResult
     public func update(history: [NodeHistoryEntry] = [],
                        _ change: @Sendable (inout Node) throws -> Void) async throws -> Node {
         try await withWriteLock {

@@ -220,13 +220,16 @@ public actor PowerController: Service {
         }
     }
 
-    /// Runs `body` at a fixed rate from the start of each run; an overrunning run is followed at once, never
-    /// overlapped (futurist's schedule, as Ironic's periodic tasks). An interval of zero disables the task.
+    /// Runs `body` one interval after start, then at a fixed rate from the start of each run; an overrunning run is
+    /// followed at once, never overlapped (futurist's schedule, as Ironic's periodic tasks, which also wait one
+    /// interval before the first run). An interval of zero disables the task.
     private func periodically(every interval: Duration, _ body: @Sendable () async -> Void) async {
         guard interval > .zero else { return }
+        var wait = interval
         while !Task.isCancelled {
+            do { try await time.sleep(for: wait) } catch { return }
             let (_, took) = await measure(time.clock) { await body() }
-            do { try await time.sleep(for: max(.zero, interval - took)) } catch { return }
+            wait = max(.zero, interval - took)
         }
     }
 }
@@ -238,4 +241,27 @@ func measure<C: Clock, T>(_ clock: C, isolation: isolated (any Actor)? = #isolat
     let start = clock.now
     let value = await body()
     return (value, start.duration(to: clock.now))
+}
+
+extension PowerController {
+    /// The controller's wall-clock reading, for records made outside a node actor (enrolment).
+    public nonisolated func now() -> Timestamp { time.now() }
+
+    /// `manage` / `provide`, recorded in the node's history.
+    public func changeProvisionState(_ verb: ProvisionVerb, on idOrName: String) async throws {
+        guard let actor = actor(for: idOrName) else { throw PowerControllerError.nodeNotFound(idOrName) }
+        let now = time.now()
+        let entry = NodeHistoryEntry(nodeID: actor.id, at: now, severity: .info, eventType: .conductor,
+                                     event: "Provision state changed by '\(verb.rawValue)' to '\(verb.target.rawValue)'")
+        try await actor.update(history: [entry]) { node in try node.apply(verb, at: now) }
+    }
+
+    /// Sets or clears maintenance; clearing also clears the fault (so the sync takes the node back).
+    public func setMaintenance(_ on: Bool, reason: String?, on idOrName: String) async throws {
+        guard let actor = actor(for: idOrName) else { throw PowerControllerError.nodeNotFound(idOrName) }
+        let now = time.now()
+        let event = on ? "Maintenance set" + (reason.map { ": \($0)" } ?? "") : "Maintenance cleared"
+        let entry = NodeHistoryEntry(nodeID: actor.id, at: now, severity: .info, eventType: .maintenance, event: event)
+        try await actor.update(history: [entry]) { node in node.setMaintenance(on, reason: reason, at: now) }
+    }
 }

@@ -10,7 +10,7 @@ public actor InMemoryStore: ControllerStore {
     private var nextEventID: Int64 = 1
     private var closed = false
     /// Transactions written, as the SQLite store counts them.
-    public private(set) var transactions = 0
+    public private(set) var transactionsCommitted = 0
 
     public init() {}
 
@@ -26,7 +26,7 @@ public actor InMemoryStore: ControllerStore {
         nodes[node.id] = node
         order.append(node.id)
         histories[node.id, default: []] += history
-        transactions += 1
+        transactionsCommitted += 1
     }
 
     public func commit(_ writes: [NodeWrite]) throws {
@@ -40,7 +40,7 @@ public actor InMemoryStore: ControllerStore {
                 nextEventID += 1
             }
         }
-        transactions += 1
+        transactionsCommitted += 1
     }
 
     public func deleteNode(id: String) throws {
@@ -48,7 +48,7 @@ public actor InMemoryStore: ControllerStore {
         guard nodes.removeValue(forKey: id) != nil else { throw StoreError.nodeNotFound(id) }
         order.removeAll { $0 == id }
         histories[id] = nil
-        transactions += 1
+        transactionsCommitted += 1
     }
 
     public func history(nodeID: String, limit: Int) throws -> [NodeHistoryEntry] {
@@ -68,7 +68,7 @@ public actor InMemoryStore: ControllerStore {
             events[index].state = state
             events[index].reason = reason
         }
-        transactions += 1
+        transactionsCommitted += 1
     }
 
     public func close() { closed = true }

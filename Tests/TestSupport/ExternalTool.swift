@@ -3,20 +3,20 @@ import NIOCore
 import NIOPosix
 
 /// Runs an external program (ipmitool, ipmi_sim) for interop tests, with a deadline so a test never hangs.
-struct ToolResult {
-    var status: Int32
-    var output: String
+public struct ToolResult: Sendable {
+    public var status: Int32
+    public var output: String
 }
 
-enum ExternalTool {
+public enum ExternalTool {
     /// Absolute path of `name` on PATH, or nil.
-    static func find(_ name: String) -> String? {
+    public static func find(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin:/usr/sbin:/sbin"
         let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin"]
         return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(30),
+    public static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(30),
                     environment: [String: String]? = nil) async throws -> ToolResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -43,7 +43,7 @@ enum ExternalTool {
 
     /// Resolves with the exit status. Waiting through the termination handler, not `waitUntilExit`, which spins
     /// a run loop on a thread of the cooperative pool.
-    static func exitSignal(of process: Process) -> Task<Int32, Never> {
+    public static func exitSignal(of process: Process) -> Task<Int32, Never> {
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
         process.terminationHandler = { finished in
             continuation.yield(finished.terminationStatus)
@@ -55,8 +55,13 @@ enum ExternalTool {
         }
     }
 
+    /// `swift test` builds the `ferrum` executable next to the test bundle.
+    public static var ferrum: String {
+        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("ferrum").path
+    }
+
     /// A UDP port on 127.0.0.1 that is free right now.
-    static func freeUDPPort() async throws -> Int {
+    public static func freeUDPPort() async throws -> Int {
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress?.port ?? 0
         try await channel.close()
@@ -64,7 +69,8 @@ enum ExternalTool {
     }
 }
 
-struct MissingTool: Error, CustomStringConvertible {
-    var name: String
-    var description: String { "\(name) is not installed: run scripts/test, which installs it" }
+public struct MissingTool: Error, CustomStringConvertible {
+    public var name: String
+    public init(name: String) { self.name = name }
+    public var description: String { "\(name) is not installed: run scripts/test, which installs it" }
 }

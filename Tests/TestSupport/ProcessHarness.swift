@@ -1,0 +1,86 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+/// A long-running child process (a server) whose output is collected as it arrives, so a test can wait for a line.
+/// Unchecked: `Process` is not marked Sendable, but only its thread-safe members are used after `run()`.
+public final class ServerProcess: @unchecked Sendable {
+    public let process: Process
+    private let output = OutputBuffer()
+    private let exited: Task<Int32, Never>
+
+    public init(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        self.process = process
+        exited = ExternalTool.exitSignal(of: process)
+        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    public var text: String { output.text.withLock { $0 } }
+
+    /// Waits until the output holds a line matching `pattern` (a regex with one capture) and returns the capture.
+    public func waitFor(_ pattern: String, timeout: Duration = .seconds(30)) async throws -> String {
+        let regex = try Regex(pattern)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let match = text.firstMatch(of: regex) {
+                return match.output.count > 1 ? String(match.output[1].substring ?? "") : String(match.output[0].substring ?? "")
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessWaitError(pattern: pattern, output: text)
+    }
+
+    /// SIGKILL: the process gets no chance to clean up.
+    public func kill9() async -> Int32 {
+        kill(process.processIdentifier, SIGKILL)
+        return await exited.value
+    }
+
+    /// SIGTERM and the exit status (a graceful shutdown exits 0).
+    public func terminate() async -> Int32 {
+        if process.isRunning { process.terminate() }
+        return await exited.value
+    }
+}
+
+private final class OutputBuffer: Sendable {
+    let text = Mutex("")
+}
+
+public struct ProcessWaitError: Error, CustomStringConvertible {
+    public var pattern: String
+    public var output: String
+    public var description: String { "no line matching /\(pattern)/ in:\n\(output)" }
+}
+
+/// A JSON HTTP call on loopback; returns the status and the decoded body (nil when empty or not JSON).
+public func httpJSON(_ method: String, _ url: String, _ body: [String: any Sendable]? = nil) async throws -> (Int, Any?) {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = method
+    request.timeoutInterval = 30
+    if let body {
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+    return (status, data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data))
+}
