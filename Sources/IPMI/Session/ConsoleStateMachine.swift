@@ -210,6 +210,9 @@ public struct ConsoleStateMachine: Sendable {
 
     // MARK: Handshake
 
+    /// Each step of handshake attempt n waits n retransmission intervals, as in-session retries do: with a fixed
+    /// wait, a BMC whose round trip exceeds one interval could never finish, every retry restarting the handshake
+    /// just before the answer to the previous one arrived.
     private mutating func openSession(suite: CipherSuite, _ actions: inout [ConsoleAction], entropy: inout some RandomNumberGenerator) {
         handshakeAttempt += 1
         tag &+= 1
@@ -217,7 +220,7 @@ public struct ConsoleStateMachine: Sendable {
         let requested: PrivilegeLevel = configuration.privilege == .administrator ? .none : configuration.privilege
         let request = OpenSessionRequest(tag: tag, requestedPrivilege: requested, consoleSessionID: entropy.sessionID(), suite: suite)
         phase = .openSession(request, suite: suite)
-        send(RMCPPlusPacket.encodePlain(payloadType: .openSessionRequest, payload: request.encoded()), &actions, wait: 1)
+        send(RMCPPlusPacket.encodePlain(payloadType: .openSessionRequest, payload: request.encoded()), &actions, wait: handshakeAttempt)
     }
 
     private mutating func receiveRMCPPlus(_ packet: RMCPPlusPacket, _ actions: inout [ConsoleAction],
@@ -269,7 +272,7 @@ public struct ConsoleStateMachine: Sendable {
         let rakp1 = RAKP1(tag: tag, bmcSessionID: response.bmcSessionID, consoleRandom: entropy.bytes(16), role: role,
                           username: configuration.username)
         phase = .rakp2(rakp1, suite: suite, consoleSessionID: request.consoleSessionID)
-        send(RMCPPlusPacket.encodePlain(payloadType: .rakp1, payload: rakp1.encoded()), &actions, wait: 1)
+        send(RMCPPlusPacket.encodePlain(payloadType: .rakp1, payload: rakp1.encoded()), &actions, wait: handshakeAttempt)
     }
 
     private mutating func receiveRAKP2(_ message: RAKP2, _ actions: inout [ConsoleAction]) throws {
@@ -300,7 +303,7 @@ public struct ConsoleStateMachine: Sendable {
         let rakp3 = RAKP3(tag: tag, status: .noErrors, bmcSessionID: rakp1.bmcSessionID,
                           authCode: exchange.rakp3AuthCode(password: configuration.password, inputs))
         phase = .rakp4(suite, inputs: inputs, keys: keys)
-        send(RMCPPlusPacket.encodePlain(payloadType: .rakp3, payload: rakp3.encoded()), &actions, wait: 1)
+        send(RMCPPlusPacket.encodePlain(payloadType: .rakp3, payload: rakp3.encoded()), &actions, wait: handshakeAttempt)
     }
 
     private mutating func receiveRAKP4(_ message: RAKP4, _ actions: inout [ConsoleAction],
