@@ -128,6 +128,53 @@ struct BMCClientTests {
         }
     }
 
+    @Test("fresh sessions: each request opens its own session and closes it, one at a time per BMC; the default reuses one")
+    func freshSessions() async throws {
+        try await withFleet(count: 2) { fleet, specs in
+            let fresh = BMCClientConfiguration(retransmitInterval: .milliseconds(100), persistentSessions: false)
+            try await withClient(fresh) { client in
+                let endpoint = endpoint(specs[0]), credentials = credentials
+                for _ in 0..<3 {
+                    #expect(try await client.powerIsOn(endpoint, credentials: credentials) == specs[0].powerOn)
+                }
+                // Concurrent requests queue behind each other's Close Session rather than overlap sessions.
+                let name = specs[0].name
+                let sampler = Task {
+                    var most = 0
+                    while !Task.isCancelled {
+                        most = max(most, (try? fleet.show(name).activeSessions) ?? 0)
+                        try? await Task.sleep(for: .milliseconds(1))
+                    }
+                    return most
+                }
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<3 { group.addTask { try await client.powerIsOn(endpoint, credentials: credentials) } }
+                    for try await on in group { #expect(on == specs[0].powerOn) }
+                }
+                sampler.cancel()
+                #expect(await sampler.value <= 1, "never two sessions at once on one BMC")
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(2)
+                while await client.sessionCount > 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                #expect(await client.sessionCount == 0)
+                let bmc = try fleet.show(specs[0].name)
+                #expect(bmc.counters.sessionsOpened == 6, "one session per request")
+                #expect(bmc.counters.commands == 6)
+                #expect(bmc.activeSessions == 0, "every session closed")
+                #expect(bmc.counters.sessionsExpired == 0 && bmc.counters.setupRefusals == 0)
+            }
+            try await withClient(BMCClientConfiguration(retransmitInterval: .milliseconds(100))) { client in
+                for _ in 0..<6 {
+                    let on = try await client.powerIsOn(endpoint(specs[1]), credentials: credentials)
+                    #expect(on == specs[1].powerOn)
+                }
+                let bmc = try fleet.show(specs[1].name)
+                #expect(bmc.counters.sessionsOpened == 1, "the default reuses one session")
+                #expect(bmc.activeSessions == 1)
+            }
+        }
+    }
+
     @Test("a BMC that lost its session (restarted afresh) is transparently re-established")
     func reestablishes() async throws {
         try await withFleet(count: 1) { fleet, specs in

@@ -5,7 +5,8 @@ import NIOPosix
 /// The console side for a whole fleet: one UDP socket, one persistent RMCP+ session per BMC.
 ///
 /// Inbound datagrams are demultiplexed by source address to per-BMC `ConsoleStateMachine`s. A session is opened
-/// by the first request to a BMC, kept (the machine sends keep-alives) and opened again after it fails or times out.
+/// by the first request to a BMC, kept (the machine sends keep-alives) and opened again after it fails or times out;
+/// with `persistentSessions` off it is closed after every request instead.
 /// `BMCSchedulingPolicy` decides when each request may start. All timers (retransmissions, keep-alives, pacing)
 /// run on one shared coarse tick with a timer wheel, never a task per timer.
 ///
@@ -31,6 +32,10 @@ public actor BMCClient {
         var established = false
         var current: (token: RequestToken, pending: Pending, sessionWasUp: Bool)?
         var armed: TimerToken?
+        /// Fresh sessions: the outcome of the request just answered, recorded in the policy only once Close Session
+        /// is over, so the BMC's slot covers the close and the next session never overlaps this one.
+        var releaseAfterClose: BMCSchedulingPolicy<SocketAddress>.Outcome?
+        var closing = false
     }
 
     private enum State { case idle, running, stopping, stopped }
@@ -41,7 +46,9 @@ public actor BMCClient {
     private var tickerTask: Task<Void, Never>?
     private var policy: BMCSchedulingPolicy<SocketAddress>
     private var peers: [SocketAddress: Peer] = [:]
-    private var waiting: [Pending] = []
+    /// Requests not yet admitted, oldest first. A ring buffer: taking the head is O(1), so a full client that
+    /// frees one slot starts one request without moving the others.
+    private var waiting = CircularBuffer<Pending>()
     private var resolved: [BMCEndpoint: SocketAddress] = [:]
     private var wheel: [UInt64: [(key: SocketAddress, generation: UInt64, token: TimerToken)]] = [:]
     private var elapsedTicks: UInt64 = 0
@@ -156,7 +163,7 @@ public actor BMCClient {
     }
 
     /// BMCs with a session open (or opening) now.
-    public var sessionCount: Int { peers.values.filter { !$0.machine.isFinished }.count }
+    public var sessionCount: Int { peers.values.reduce(0) { $0 + ($1.machine.isFinished ? 0 : 1) } }
 
     /// Fails queued requests, closes every session (bounded by `closeTimeout`) and releases the socket.
     public func shutdown() async {
@@ -225,27 +232,20 @@ public actor BMCClient {
         defer { dispatching = false }
         repeat {
             dispatchAgain = false
-            guard !waiting.isEmpty else { return }
             let now = self.now
-            var remaining: [Pending] = []
-            let queue = waiting
-            waiting = []
-            for (index, pending) in queue.enumerated() {
-                if policy.inFlight >= policy.configuration.maximumInFlight {
-                    // Full: the rest waits for a slot (back-off refusals included) without being looked at.
-                    remaining.append(contentsOf: queue[index...])
-                    break
-                }
+            var held: [Pending] = []
+            // Once full, the rest waits for a slot (back-off refusals included) without being looked at.
+            while policy.inFlight < policy.configuration.maximumInFlight, let pending = waiting.popFirst() {
                 switch policy.admit(pending.key, now: now) {
                 case .start:
                     begin(pending)
                 case .wait:
-                    remaining.append(pending)
+                    held.append(pending)
                 case .refuse(let error, let until):
                     pending.continuation.resume(throwing: BMCClientError.backingOff(error, retryIn: until - now))
                 }
             }
-            waiting = remaining + waiting
+            for pending in held.reversed() { waiting.prepend(pending) }
         } while dispatchAgain
     }
 
@@ -278,14 +278,22 @@ public actor BMCClient {
     }
 
     private func finish(_ pending: Pending, _ result: Result<IPMIResponse, ConsoleError>) {
+        let outcome: BMCSchedulingPolicy<SocketAddress>.Outcome
         switch result {
         case .success(let response):
-            policy.finish(pending.key, now: now, outcome: .success)
+            outcome = .success
             pending.continuation.resume(returning: response)
         case .failure(let error):
-            policy.finish(pending.key, now: now, outcome: .failure(error))
+            outcome = .failure(error)
             pending.continuation.resume(throwing: error)
         }
+        if !configuration.persistentSessions, state == .running, let peer = peers[pending.key], !peer.machine.isFinished {
+            // `perform` sends the Close Session once the machine's current actions are done (closing in the middle
+            // of them would let a later timer action disarm the close's retransmissions).
+            peers[pending.key]!.releaseAfterClose = outcome
+            return
+        }
+        policy.finish(pending.key, now: now, outcome: outcome)
         dispatch()
     }
 
@@ -326,6 +334,7 @@ public actor BMCClient {
     }
 
     private func perform(_ actions: [ConsoleAction], key: SocketAddress, generation: UInt64) {
+        defer { closeIfAnswered(key, generation: generation) }
         for action in actions {
             guard peers[key]?.generation == generation else { return }
             switch action {
@@ -344,12 +353,25 @@ public actor BMCClient {
                 completed(token, result, key: key)
             case .failed, .closed:
                 peers[key]!.armed = nil
-                if state == .stopping {
+                if let outcome = peers[key]!.releaseAfterClose {
+                    // A fresh session is over: nothing of it is kept, and the BMC's slot is free again.
+                    peers[key] = nil
+                    policy.finish(key, now: now, outcome: outcome)
+                    if state == .stopping, peers.isEmpty { finishClosing() }
+                    dispatch()
+                } else if state == .stopping {
                     peers[key] = nil
                     if peers.isEmpty { finishClosing() }
                 }
             }
         }
+    }
+
+    /// Fresh sessions: starts closing a session whose request was answered (see `finish`).
+    private func closeIfAnswered(_ key: SocketAddress, generation: UInt64) {
+        guard let peer = peers[key], peer.generation == generation, peer.releaseAfterClose != nil, !peer.closing else { return }
+        peers[key]!.closing = true
+        perform(peers[key]!.machine.close(entropy: &entropy), key: key, generation: generation)
     }
 
     private func finishClosing() {

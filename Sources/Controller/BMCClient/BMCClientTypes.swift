@@ -61,10 +61,14 @@ public struct BMCClientConfiguration: Sendable {
     public var staleSessionRetries: Int
     /// Bound on the time `shutdown` waits for Close Session answers.
     public var closeTimeout: Duration
+    /// False closes each BMC's session after every request and opens a new one for the next, as one `ipmitool`
+    /// run per check does: for BMCs that hold few sessions, and to measure what session reuse saves.
+    public var persistentSessions: Bool
 
     public init(scheduling: BMCSchedulingConfiguration = BMCSchedulingConfiguration(),
                 retransmitInterval: Duration = .seconds(1), maximumAttempts: Int = 4, keepAliveInterval: Duration = .seconds(25),
-                tick: Duration = .milliseconds(10), staleSessionRetries: Int = 1, closeTimeout: Duration = .seconds(2)) {
+                tick: Duration = .milliseconds(10), staleSessionRetries: Int = 1, closeTimeout: Duration = .seconds(2),
+                persistentSessions: Bool = true) {
         self.scheduling = scheduling
         self.retransmitInterval = retransmitInterval
         self.maximumAttempts = max(1, maximumAttempts)
@@ -72,6 +76,7 @@ public struct BMCClientConfiguration: Sendable {
         self.tick = max(.milliseconds(1), tick)
         self.staleSessionRetries = max(0, staleSessionRetries)
         self.closeTimeout = closeTimeout
+        self.persistentSessions = persistentSessions
     }
 }
 
