@@ -109,6 +109,25 @@ struct ServeProcessTests {
         }
     }
 
+    @Test("log_format = json writes one JSON object per line; SIGTERM stops it cleanly")
+    func jsonLogs() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferrum-json-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("ferrum.conf").path
+        try "[DEFAULT]\nlog_format = json\n[database]\nconnection = sqlite:///ferrum.sqlite\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(ExternalTool.ferrum, ["serve", "--config", config, "--port", "0"])
+        _ = try await server.waitFor("API listening on http://127.0.0.1:(\\d+)")
+        #expect(await server.terminate() == 0)
+        let logLines = server.text.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(logLines.contains { $0.contains("controller started") })
+        for line in logLines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] is String && object?["message"] is String, "\(line)")
+        }
+    }
+
     @Test("a bad config file is refused with its line, and nothing starts")
     func badConfig() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferrum-conf-\(UUID().uuidString)")
