@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "IPMI", "VirtualBMC", "VirtualBMCCore", "Controller", "ControllerCore", "Simulation", "FerrumBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
