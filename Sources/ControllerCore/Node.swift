@@ -17,6 +17,8 @@ public struct Node: Hashable, Sendable, Identifiable {
     public var fault: NodeFault?
     public var lastError: String?
     public var instanceUUID: String?
+    /// Ironic's free-form `extra`: a JSON object, kept as its canonical text so the core needs no JSON type.
+    public var extra: String
     public var createdAt: Timestamp
     public var updatedAt: Timestamp?
 
@@ -32,6 +34,7 @@ public struct Node: Hashable, Sendable, Identifiable {
         fault: NodeFault? = nil,
         lastError: String? = nil,
         instanceUUID: String? = nil,
+        extra: String = "{}",
         createdAt: Timestamp,
         updatedAt: Timestamp? = nil
     ) {
@@ -47,6 +50,7 @@ public struct Node: Hashable, Sendable, Identifiable {
         self.fault = fault
         self.lastError = lastError
         self.instanceUUID = instanceUUID
+        self.extra = extra
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

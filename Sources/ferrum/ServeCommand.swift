@@ -26,16 +26,29 @@ struct Serve: AsyncParsableCommand {
         let path = database ?? configuration.databasePath
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
+        let authentication: APIAuthentication
+        switch configuration.general.authStrategy {
+        case .noauth: authentication = .none
+        case .httpBasic:
+            do {
+                authentication = .httpBasic(try HtpasswdFile(path: configuration.general.httpBasicAuthUserFile))
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         let store = try await SQLiteStore.open(path: path, logger: logger)
-        let client = BMCClient(configuration: BMCClientConfiguration(configuration.ipmi))
+        // One registry for the client and the controller, served at /metrics.
+        let metrics = ControllerMetrics()
+        let client = BMCClient(configuration: BMCClientConfiguration(configuration.ipmi), metrics: metrics)
         try await client.start()
         let controller = PowerController(store: store, driver: BMCPowerDriver(client: client),
-                                         configuration: PowerControllerConfiguration(configuration), logger: logger)
+                                         configuration: PowerControllerConfiguration(configuration), logger: logger,
+                                         metrics: metrics)
         do {
             try await controller.start()
             let host = configuration.api.hostIP
             let app = Application(
-                router: NodeAPI.router(for: controller),
+                router: NodeAPI.router(for: controller, authentication: authentication),
                 configuration: .init(address: .hostname(host, port: port ?? configuration.api.port), serverName: "ferrum"),
                 onServerRunning: { channel in
                     print("ferrum: API listening on http://\(host):\(channel.localAddress?.port ?? 0)")

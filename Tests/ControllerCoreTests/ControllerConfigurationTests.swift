@@ -10,6 +10,8 @@ import Testing
         [DEFAULT]
         debug = false
         log_format = text
+        auth_strategy = noauth
+        http_basic_auth_user_file = /etc/ferrum/htpasswd
 
         [conductor]
         sync_power_state_interval = 120
@@ -142,7 +144,7 @@ import Testing
     @Test func commentsBlanksWhitespaceQuotesAndLineEndings() throws {
         let text = "\u{FEFF}# top comment\r\n; another\r\n\r\n  [ conductor ]  \r\n\t# indented comment\r\n"
             + "sync_power_state_interval=30\r\n   power_state_sync_max_retries\t=  5  \r\n"
-            + "[api]\nhost_ip = \"10.0.0.1\"\n[conductor]\nsoft_power_off_timeout = '20'\n[nova]\n[ipmi]"
+            + "[DEFAULT]\nauth_strategy = http_basic\n[api]\nhost_ip = \"10.0.0.1\"\n[conductor]\nsoft_power_off_timeout = '20'\n[nova]\n[ipmi]"
         let config = try load(text)
         #expect(config.conductor.syncPowerStateInterval == .seconds(30))
         #expect(config.conductor.powerStateSyncMaxRetries == 5)
@@ -150,8 +152,8 @@ import Testing
         #expect(config.api.hostIP == "10.0.0.1")
 
         let file = try ConfigFile(parsing: text)
-        #expect(file.lineCount == 13)
-        #expect(file.sections.map(\.name) == ["conductor", "api", "conductor", "nova", "ipmi"])
+        #expect(file.lineCount == 15)
+        #expect(file.sections.map(\.name) == ["conductor", "DEFAULT", "api", "conductor", "nova", "ipmi"])
         #expect(file.sections[0].line == 4)
         #expect(file.sections[0].entries.map(\.line) == [6, 7])
         #expect(file.sections[0].entries[1]
@@ -277,6 +279,8 @@ import Testing
         BadCase("[api]\nport = http", 2, "api", "port", "not a whole number"),
         BadCase("[api]\nhost_ip = a b", 2, "api", "host_ip", "not a host name"),
         BadCase("[api]\nhost_ip =", 2, "api", "host_ip", "has no value"),
+        BadCase("[DEFAULT]\nauth_strategy = keystone", 2, "DEFAULT", "auth_strategy", "keystone"),
+        BadCase("[api]\nhost_ip = 0.0.0.0", 2, "api", "host_ip", "not a loopback address, and auth_strategy is noauth"),
         BadCase("[DEFAULT]\nlog_format = xml", 2, "DEFAULT", "log_format", "\"xml\" is not one of text, json"),
         BadCase("[DEFAULT]\ndebug = true # verbose", 2, "DEFAULT", "debug",
                 "is not a boolean; use true/false, yes/no, on/off or 1/0 (comments must be on a line of their own)"),

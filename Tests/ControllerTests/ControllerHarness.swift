@@ -51,21 +51,24 @@ func withController(
     count: Int,
     store: (any ControllerStore)? = nil,
     sync: PowerSyncConfiguration = manualSync(),
+    // Patient enough that a loaded CI machine (the whole suite runs in parallel on two cores) loses no reading.
     client clientConfiguration: BMCClientConfiguration = BMCClientConfiguration(
-        retransmitInterval: .milliseconds(200), maximumAttempts: 3),
+        retransmitInterval: .milliseconds(500), maximumAttempts: 4),
     customize: (inout [BMCSpec]) -> Void = { _ in },
     nodes makeNodes: ([BMCSpec]) -> [Node] = { specs in specs.enumerated().map { makeNode($0.offset, spec: $0.element) } },
     _ body: (ControllerHarness) async throws -> Void
 ) async throws {
     let (fleet, specs) = try await startFleet(count: count, customize: customize)
-    let client = BMCClient(configuration: clientConfiguration)
+    // One registry per test, shared by the client and the controller as `ferrum serve` does.
+    let metrics = ControllerMetrics()
+    let client = BMCClient(configuration: clientConfiguration, metrics: metrics)
     let store = store ?? InMemoryStore()
     var logger = Logger(label: "test.controller")
     logger.logLevel = .critical
     let controller = PowerController(
         store: store, driver: BMCPowerDriver(client: client),
         configuration: PowerControllerConfiguration(powerSync: sync, powerAction: fastActions, syncWorkers: 64),
-        logger: logger)
+        logger: logger, metrics: metrics)
     do {
         try await client.start()
         try await controller.start()

@@ -37,15 +37,16 @@ struct NodeAPITests {
                 #expect(status == 200 && (body as? [String: Any])?["name"] as? String == "web-1")
 
                 // Bad bodies, ids and targets.
-                let bad: [(String, String, [String: any Sendable]?, Int)] = [
+                let bad: [(String, String, Any?, Int)] = [
                     ("POST", "/v1/nodes", ["name": "x"], 400),
                     ("POST", "/v1/nodes", ["driver": "redfish", "driver_info": info], 400),
                     ("POST", "/v1/nodes", ["driver_info": ["ipmi_port": 623] as [String: any Sendable]], 400),
-                    ("POST", "/v1/nodes", ["driver_info": info.merging(["ipmi_port": 70000]) { $1 }], 400),
-                    ("POST", "/v1/nodes", ["driver_info": info.merging(["ipmi_priv_level": "god"]) { $1 }], 400),
-                    ("POST", "/v1/nodes", ["driver_info": info.merging(["ipmi_hex_kg_key": "zz"]) { $1 }], 400),
-                    ("POST", "/v1/nodes", ["uuid": "not-a-uuid", "driver_info": info], 400),
-                    ("POST", "/v1/nodes", ["name": "web-1", "driver_info": info], 409),
+                    ("POST", "/v1/nodes", ["driver": "ipmi", "driver_info": info.merging(["ipmi_port": 70000]) { $1 }], 400),
+                    ("POST", "/v1/nodes", ["driver": "ipmi", "driver_info": info.merging(["ipmi_priv_level": "god"]) { $1 }], 400),
+                    ("POST", "/v1/nodes", ["driver": "ipmi", "driver_info": info.merging(["ipmi_hex_kg_key": "zz"]) { $1 }], 400),
+                    ("POST", "/v1/nodes", ["uuid": "not-a-uuid", "driver": "ipmi", "driver_info": info], 400),
+                    ("POST", "/v1/nodes", ["driver": "ipmi", "driver_info": info, "colour": "red"], 400),
+                    ("POST", "/v1/nodes", ["name": "web-1", "driver": "ipmi", "driver_info": info], 409),
                     ("GET", "/v1/nodes/nope", nil, 404),
                     ("PUT", "/v1/nodes/web-1/states/power", ["target": "sideways"], 400),
                     ("PUT", "/v1/nodes/web-1/states/power", ["target": "power on", "timeout": -1], 400),
@@ -53,9 +54,24 @@ struct NodeAPITests {
                     ("PUT", "/v1/nodes/nope/states/power", ["target": "power on"], 404),
                     ("PUT", "/v1/nodes/web-1/states/provision", ["target": "provide"], 400),
                     ("PUT", "/v1/nodes/web-1/states/provision", ["target": "deploy"], 400),
+                    ("PATCH", "/v1/nodes/web-1", [["op": "replace", "path": "/power_state", "value": "power on"]], 400),
+                    ("PATCH", "/v1/nodes/web-1", [["op": "move", "path": "/name", "from": "/x"]], 400),
+                    ("PATCH", "/v1/nodes/web-1", ["op": "replace"], 400),
+                    ("PATCH", "/v1/nodes/web-1", [["op": "replace", "path": "/name", "value": "keyed"]], 409),
+                    ("PATCH", "/v1/nodes/web-1", [["op": "add", "path": "/driver_info/ipmi_port", "value": "x"]], 400),
+                    ("GET", "/v1/nodes?limit=-1", nil, 400),
+                    ("GET", "/v1/nodes?sort_key=driver_info", nil, 400),
+                    ("GET", "/v1/nodes?marker=nope", nil, 400),
+                    ("GET", "/v1/nodes?fields=uuid,bogus", nil, 400),
+                    ("GET", "/v1/nodes?maintenance=perhaps", nil, 400),
+                    ("GET", "/v1/nodes?colour=red", nil, 400),
+                    ("GET", "/v1/nodes/detail?fields=uuid", nil, 400),
                 ]
                 for (method, path, payload, expected) in bad {
-                    (status, body) = try await httpJSON(method, base + path, payload)
+                    switch payload {
+                    case let patch as [[String: any Sendable]]: (status, body) = try await httpJSON(method, base + path, patch)
+                    default: (status, body) = try await httpJSON(method, base + path, payload as? [String: any Sendable])
+                    }
                     #expect(status == expected, "\(method) \(path) \(String(describing: payload))")
                     let message = (body as? [String: Any])?["error_message"] as? String
                     let fault = message.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any]
@@ -92,9 +108,10 @@ struct NodeAPITests {
 }
 
 /// Serves the node API on a free loopback port while `body` runs.
-func withAPI(_ controller: PowerController, _ body: (String) async throws -> Void) async throws {
+func withAPI(_ controller: PowerController, authentication: APIAuthentication = .none,
+             _ body: (String) async throws -> Void) async throws {
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = Application(router: NodeAPI.router(for: controller),
+    let app = Application(router: NodeAPI.router(for: controller, authentication: authentication),
                           configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                           onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
     try await withThrowingTaskGroup(of: Void.self) { group in

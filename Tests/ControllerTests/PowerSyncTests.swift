@@ -36,7 +36,7 @@ struct PowerSyncTests {
         try await withController(count: 3, sync: manualSync(force: false), customize: { specs in
             for index in specs.indices { specs[index].powerOn = true }
         }) { harness in
-            await harness.controller.syncPass()
+            #expect(await harness.controller.syncPass().recorded == 3)
             let before = try await harness.store.outbox(state: nil, limit: 100).count
             try harness.fleet.pressPowerButton(harness.specs[1].name)
             #expect(try harness.bmc(1).powerOn == false)
@@ -78,7 +78,7 @@ struct PowerSyncTests {
     @Test("a dead BMC: failures counted, maintenance with fault 'power failure' after max retries, recovery when it answers")
     func deadBMCAndRecovery() async throws {
         try await withController(count: 2, sync: manualSync(maxRetries: 2), client: BMCClientConfiguration(
-            retransmitInterval: .milliseconds(50), maximumAttempts: 2)) { harness in
+            retransmitInterval: .milliseconds(200), maximumAttempts: 3)) { harness in
             await harness.controller.syncPass()
             let recorded = try await harness.node(0).powerState
             try harness.fleet.setFaults(FaultSpec(dead: true), on: harness.specs[0].name)
@@ -115,7 +115,7 @@ struct PowerSyncTests {
     func rotatedCredentials() async throws {
         try await withController(count: 2, client: BMCClientConfiguration(
             scheduling: BMCSchedulingConfiguration(credentialBackOff: .seconds(60)),
-            retransmitInterval: .milliseconds(200), maximumAttempts: 3)) { harness in
+            retransmitInterval: .milliseconds(500), maximumAttempts: 4)) { harness in
             try harness.fleet.setFaults(FaultSpec(credentialsRotated: true), on: harness.specs[0].name)
             var report = await harness.controller.syncPass()
             #expect(report.readFailures == 1)

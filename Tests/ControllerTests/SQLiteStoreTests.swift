@@ -13,7 +13,7 @@ import Testing
                     ipmiAddress: "10.0.0.7", ipmiPort: 6231, ipmiUsername: "admin", ipmiPassword: "s3cret",
                     ipmiPrivLevel: .operator, ipmiCipherSuite: 17, ipmiKg: "0a0b"),
                 powerState: .powerOn, targetPowerState: .powerOff, provisionState: .active, maintenance: true,
-                maintenanceReason: "fan", fault: .powerFailure, lastError: "timeout", instanceUUID: "server-1",
+                maintenanceReason: "fan", fault: .powerFailure, lastError: "timeout", instanceUUID: "server-1", extra: #"{"rack":"r12"}"#,
                 createdAt: at(1), updatedAt: at(2))
             full.driver = "ipmi"
             let bare = Node(id: "uuid-bare", driverInfo: DriverInfo(ipmiAddress: "10.0.0.8"), createdAt: at(3))

@@ -40,11 +40,12 @@ struct ServeProcessTests {
             // Power-on takes a minute on this one, so its action is still running when the controller dies.
             specs[0].timings = ChassisTimings(powerTransition: .seconds(60))
         }) { fleet, specs in
+            let instances = (0..<3).map { _ in UUID().uuidString.lowercased() }
             var server = try ServerProcess(ExternalTool.ferrum, ["serve", "--config", config, "--port", "0"])
             var base = try await "http://127.0.0.1:" + server.waitFor("API listening on http://127.0.0.1:(\\d+)")
             for (index, spec) in specs.enumerated() {
                 let (status, _) = try await httpJSON("POST", "\(base)/v1/nodes", [
-                    "name": "server-\(index)", "driver": "ipmi", "instance_uuid": "instance-\(index)",
+                    "name": "server-\(index)", "driver": "ipmi", "instance_uuid": instances[index],
                     "driver_info": ["ipmi_address": spec.address, "ipmi_port": spec.port, "ipmi_username": "admin",
                                     "ipmi_password": Self.secret] as [String: any Sendable],
                 ])
@@ -83,7 +84,7 @@ struct ServeProcessTests {
             let queued = try await store.outbox(state: .pending, limit: 100)
             // The first pass's three are committed concurrently, so compare per instance: newest last.
             let tags = Dictionary(grouping: queued, by: \.event.serverUUID).mapValues { $0.map(\.event.tag) }
-            #expect(tags == ["instance-0": [.powerOff], "instance-1": [.powerOn, .powerOff], "instance-2": [.powerOn]])
+            #expect(tags == [instances[0]: [.powerOff], instances[1]: [.powerOn, .powerOff], instances[2]: [.powerOn]])
             try await store.close()
 
             server = try ServerProcess(ExternalTool.ferrum, ["serve", "--config", config, "--port", "0"])

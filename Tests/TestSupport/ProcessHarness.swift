@@ -71,16 +71,43 @@ public struct ProcessWaitError: Error, CustomStringConvertible {
     public var description: String { "no line matching /\(pattern)/ in:\n\(output)" }
 }
 
-/// A JSON HTTP call on loopback; returns the status and the decoded body (nil when empty or not JSON).
-public func httpJSON(_ method: String, _ url: String, _ body: [String: any Sendable]? = nil) async throws -> (Int, Any?) {
+/// A JSON HTTP call on loopback; returns the status and the decoded body (nil when empty or not JSON). Asks for the
+/// newest Ironic API microversion unless `headers` say otherwise.
+public func httpJSON(_ method: String, _ url: String, _ body: [String: any Sendable]? = nil,
+                     headers: [String: String] = latestVersion) async throws -> (Int, Any?) {
+    let (status, decoded, _) = try await httpJSONWithHeaders(method, url, body, headers: headers)
+    return (status, decoded)
+}
+
+/// A JSON array body, as a JSON Patch document.
+public func httpJSON(_ method: String, _ url: String, _ body: [[String: any Sendable]],
+                     headers: [String: String] = latestVersion) async throws -> (Int, Any?) {
+    let (status, decoded, _) = try await send(method, url, try JSONSerialization.data(withJSONObject: body), headers: headers)
+    return (status, decoded)
+}
+
+public let latestVersion = ["X-OpenStack-Ironic-API-Version": "latest"]
+
+/// `httpJSON` with the response's headers too (names lowercased).
+public func httpJSONWithHeaders(_ method: String, _ url: String, _ body: [String: any Sendable]? = nil,
+                                headers: [String: String] = latestVersion) async throws -> (Int, Any?, [String: String]) {
+    try await send(method, url, try body.map { try JSONSerialization.data(withJSONObject: $0) }, headers: headers)
+}
+
+private func send(_ method: String, _ url: String, _ body: Data?, headers: [String: String]) async throws
+    -> (Int, Any?, [String: String])
+{
     var request = URLRequest(url: URL(string: url)!)
     request.httpMethod = method
     request.timeoutInterval = 30
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
     if let body {
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        request.httpBody = body
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
     }
     let (data, response) = try await URLSession.shared.data(for: request)
-    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-    return (status, data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data))
+    let http = response as? HTTPURLResponse
+    var fields: [String: String] = [:]
+    for (name, value) in http?.allHeaderFields ?? [:] { fields["\(name)".lowercased()] = "\(value)" }
+    return (http?.statusCode ?? 0, data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data), fields)
 }

@@ -26,6 +26,11 @@ struct APIError: Error, Sendable {
             case .busy: return .conflict(refusal.description)
             case .invalidState, .invalidDriverInfo: return .badRequest(refusal.description)
             }
+        case let refusal as NodeDeletionRefusal:
+            switch refusal {
+            case .locked, .associated: return .conflict(refusal.description)
+            case .invalidState: return .badRequest(refusal.description)
+            }
         case let error as PowerControllerError:
             switch error {
             case .nodeNotFound: return .notFound(error.description)

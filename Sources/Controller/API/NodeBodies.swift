@@ -1,7 +1,7 @@
 import ControllerCore
 import Foundation
 
-/// driver_info as Ironic's API shows it: secrets always `******`.
+/// driver_info as a client sends it, with Ironic's key names.
 struct DriverInfoBody: Codable, Sendable {
     var ipmiAddress: String?
     var ipmiPort: FlexibleInt?
@@ -11,22 +11,10 @@ struct DriverInfoBody: Codable, Sendable {
     var ipmiCipherSuite: FlexibleInt?
     var ipmiHexKgKey: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case ipmiAddress = "ipmi_address", ipmiPort = "ipmi_port", ipmiUsername = "ipmi_username"
         case ipmiPassword = "ipmi_password", ipmiPrivLevel = "ipmi_priv_level", ipmiCipherSuite = "ipmi_cipher_suite"
         case ipmiHexKgKey = "ipmi_hex_kg_key"
-    }
-
-    static let redacted = "******"
-
-    init(redacting info: DriverInfo) {
-        ipmiAddress = info.ipmiAddress
-        ipmiPort = FlexibleInt(Int(info.ipmiPort))
-        ipmiUsername = info.ipmiUsername
-        ipmiPassword = info.ipmiPassword == nil ? nil : Self.redacted
-        ipmiPrivLevel = info.ipmiPrivLevel.rawValue
-        ipmiCipherSuite = info.ipmiCipherSuite.map(FlexibleInt.init)
-        ipmiHexKgKey = info.ipmiKg == nil ? nil : Self.redacted
     }
 
     /// Parses what a client sent; throws `APIError.badRequest` naming the key.
@@ -86,6 +74,16 @@ struct CreateNodeBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case uuid, name, driver, driverInfo = "driver_info", instanceUUID = "instance_uuid"
     }
+
+    /// Keys Ironic's schema allows that Ferrum accepts and ignores (its only driver has fixed interfaces).
+    static let ignoredKeys: Set<String> = [
+        "properties", "resource_class", "description", "owner", "lessee", "conductor_group", "chassis_uuid",
+        "boot_interface", "console_interface", "deploy_interface", "inspect_interface", "management_interface",
+        "network_interface", "power_interface", "raid_interface", "rescue_interface", "storage_interface",
+        "vendor_interface", "bios_interface", "firmware_interface", "automated_clean", "network_data", "shard",
+        "instance_info", "disable_power_off",
+    ]
+    static let knownKeys: Set<String> = ["uuid", "name", "driver", "driver_info", "instance_uuid", "extra"]
 }
 
 /// `PUT /v1/nodes/{id}/states/power`.
@@ -104,95 +102,6 @@ struct MaintenanceBody: Decodable, Sendable {
     var reason: String?
 }
 
-/// A node as Ironic's API returns it.
-struct NodeBody: Encodable, Sendable {
-    var uuid: String
-    var name: String?
-    var driver: String
-    var driverInfo: DriverInfoBody
-    var powerState: String?
-    var targetPowerState: String?
-    var provisionState: String
-    var targetProvisionState: String?
-    var maintenance: Bool
-    var maintenanceReason: String?
-    var fault: String?
-    var lastError: String?
-    var instanceUUID: String?
-    var createdAt: String
-    var updatedAt: String?
-
-    enum CodingKeys: String, CodingKey {
-        case uuid, name, driver, driverInfo = "driver_info", powerState = "power_state"
-        case targetPowerState = "target_power_state", provisionState = "provision_state"
-        case targetProvisionState = "target_provision_state", maintenance, maintenanceReason = "maintenance_reason"
-        case fault, lastError = "last_error", instanceUUID = "instance_uuid", createdAt = "created_at"
-        case updatedAt = "updated_at"
-    }
-
-    init(_ node: Node) {
-        uuid = node.id
-        name = node.name
-        driver = node.driver
-        driverInfo = DriverInfoBody(redacting: node.driverInfo)
-        powerState = node.powerState?.rawValue
-        targetPowerState = node.targetPowerState?.rawValue
-        provisionState = node.provisionState.rawValue
-        maintenance = node.maintenance
-        maintenanceReason = node.maintenanceReason
-        fault = node.fault?.rawValue
-        lastError = node.lastError
-        instanceUUID = node.instanceUUID
-        createdAt = node.createdAt.iso8601
-        updatedAt = node.updatedAt?.iso8601
-    }
-
-    // Explicit nulls, as Ironic sends them: clients test `power_state is None`.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(uuid, forKey: .uuid)
-        try container.encode(name, forKey: .name)
-        try container.encode(driver, forKey: .driver)
-        try container.encode(driverInfo, forKey: .driverInfo)
-        try container.encode(powerState, forKey: .powerState)
-        try container.encode(targetPowerState, forKey: .targetPowerState)
-        try container.encode(provisionState, forKey: .provisionState)
-        try container.encode(targetProvisionState, forKey: .targetProvisionState)
-        try container.encode(maintenance, forKey: .maintenance)
-        try container.encode(maintenanceReason, forKey: .maintenanceReason)
-        try container.encode(fault, forKey: .fault)
-        try container.encode(lastError, forKey: .lastError)
-        try container.encode(instanceUUID, forKey: .instanceUUID)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-    }
-}
-
-struct NodeListBody: Encodable, Sendable {
-    var nodes: [NodeBody]
-}
-
-/// `GET /v1/nodes/{id}/states`.
-struct NodeStatesBody: Encodable, Sendable {
-    var powerState: String?
-    var targetPowerState: String?
-    var provisionState: String
-    var lastError: String?
-
-    enum CodingKeys: String, CodingKey {
-        case powerState = "power_state", targetPowerState = "target_power_state", provisionState = "provision_state"
-        case lastError = "last_error"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(powerState, forKey: .powerState)
-        try container.encode(targetPowerState, forKey: .targetPowerState)
-        try container.encode(provisionState, forKey: .provisionState)
-        try container.encode(lastError, forKey: .lastError)
-    }
-}
-
 struct HealthBody: Encodable, Sendable {
     var status: String
     var nodes: Int
@@ -201,10 +110,3 @@ struct HealthBody: Encodable, Sendable {
     enum CodingKeys: String, CodingKey { case status, nodes, lastSyncPass = "last_sync_pass" }
 }
 
-extension Timestamp {
-    /// Production timestamps count from the Unix epoch.
-    var iso8601: String {
-        let seconds = Double(sinceEpoch.components.seconds) + Double(sinceEpoch.components.attoseconds) / 1e18
-        return Date(timeIntervalSince1970: seconds).formatted(.iso8601)
-    }
-}

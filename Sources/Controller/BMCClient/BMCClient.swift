@@ -23,6 +23,8 @@ public actor BMCClient {
         let credentials: BMCCredentials
         let continuation: CheckedContinuation<IPMIResponse, any Error>
         var staleRetries: Int
+        /// When it was admitted, for the latency metric (a stale-session retry keeps the first start).
+        var startedAt: Duration?
     }
 
     private struct Peer {
@@ -60,9 +62,11 @@ public actor BMCClient {
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
     private var entropy = SystemRandomNumberGenerator()
+    private let metrics: ControllerMetrics
 
-    public init(configuration: BMCClientConfiguration = BMCClientConfiguration()) {
+    public init(configuration: BMCClientConfiguration = BMCClientConfiguration(), metrics: ControllerMetrics = ControllerMetrics()) {
         self.configuration = configuration
+        self.metrics = metrics
         self.policy = BMCSchedulingPolicy(configuration: configuration.scheduling)
         self.origin = clock.now
     }
@@ -87,6 +91,10 @@ public actor BMCClient {
         channel.closeFuture.whenComplete { _ in continuation.finish() }
         self.channel = channel
         state = .running
+        metrics.addCollector { [weak self, metrics] in
+            guard let self else { return }
+            metrics.recordSessionsOpen(await self.sessionCount)
+        }
         receiveTask = Task { [weak self] in
             for await (source, datagram) in stream {
                 await self?.receive(datagram, from: source)
@@ -238,10 +246,13 @@ public actor BMCClient {
             while policy.inFlight < policy.configuration.maximumInFlight, let pending = waiting.popFirst() {
                 switch policy.admit(pending.key, now: now) {
                 case .start:
-                    begin(pending)
+                    var admitted = pending
+                    admitted.startedAt = now
+                    begin(admitted)
                 case .wait:
                     held.append(pending)
                 case .refuse(let error, let until):
+                    metrics.recordBMCRequestRefused(.backingOff)
                     pending.continuation.resume(throwing: BMCClientError.backingOff(error, retryIn: until - now))
                 }
             }
@@ -278,6 +289,7 @@ public actor BMCClient {
     }
 
     private func finish(_ pending: Pending, _ result: Result<IPMIResponse, ConsoleError>) {
+        metrics.recordBMCRequest(after: now - (pending.startedAt ?? now), result)
         let outcome: BMCSchedulingPolicy<SocketAddress>.Outcome
         switch result {
         case .success(let response):

@@ -18,10 +18,13 @@ public actor NodeActor {
     private let time: ControllerTime
     private let actionConfiguration: PowerActionConfiguration
     private let logger: Logger
+    private let metrics: ControllerMetrics
 
     public init(node: Node, store: any ControllerStore, driver: any PowerDriver, time: ControllerTime,
-                actionConfiguration: PowerActionConfiguration, logger: Logger) {
+                actionConfiguration: PowerActionConfiguration, logger: Logger,
+                metrics: ControllerMetrics = ControllerMetrics()) {
         self.id = node.id
+        self.metrics = metrics
         self.node = node
         self.store = store
         self.driver = driver
@@ -52,6 +55,7 @@ public actor NodeActor {
     /// Drives a claimed action to its end and records the result (and its Nova event) in one transaction.
     @discardableResult
     public func run(_ machine: PowerActionMachine, origin: PowerActionOrigin = .user) async -> PowerActionResult {
+        metrics.recordPowerActionStarted(machine.action)
         var machine = machine
         var queue = machine.handle(.start)
         var result = PowerActionResult.failed("power action ended without a result")
@@ -109,6 +113,7 @@ public actor NodeActor {
             // The node stays held in memory and on disk alike; the next start releases it (C1).
             logger.error("could not record the end of a power action", metadata: ["error": "\(error)"])
         }
+        metrics.recordPowerActionFinished(action, result)
         switch result {
         case .failed(let reason):
             logger.warning("power action failed", metadata: ["action": "\(action)", "error": "\(reason)"])
@@ -236,6 +241,7 @@ public actor NodeActor {
 
     private func commit(_ write: NodeWrite) async throws {
         try await store.commit([write])
+        metrics.recordNovaEventsQueued(write.novaEvents.count)
         node = write.node
         generation &+= 1
     }

@@ -25,10 +25,14 @@ public actor PowerController: Service {
     private let actions: AsyncStream<(NodeActor, PowerActionMachine)>
     private let actionSink: AsyncStream<(NodeActor, PowerActionMachine)>.Continuation
     public private(set) var lastPass: SyncPassReport?
+    /// Shared with the node actors; pass the BMC client's to have one registry for `/metrics`.
+    public nonisolated let metrics: ControllerMetrics
 
     public init(store: any ControllerStore, driver: any PowerDriver, configuration: PowerControllerConfiguration = .init(),
-                time: ControllerTime = .system, logger: Logger = Logger(label: "ferrum.controller")) {
+                time: ControllerTime = .system, logger: Logger = Logger(label: "ferrum.controller"),
+                metrics: ControllerMetrics = ControllerMetrics()) {
         self.store = store
+        self.metrics = metrics
         self.driver = driver
         self.configuration = configuration
         self.time = time
@@ -58,6 +62,10 @@ public actor PowerController: Service {
         let releasedByID = Dictionary(uniqueKeysWithValues: released.map { ($0.node.id, $0.node) })
         for node in nodes { add(releasedByID[node.id] ?? node) }
         started = true
+        metrics.addCollector { [weak self, metrics] in
+            guard let self else { return }
+            metrics.recordNodes(await self.nodes())
+        }
         logger.info("controller started", metadata: ["nodes": "\(nodes.count)"])
     }
 
@@ -73,11 +81,23 @@ public actor PowerController: Service {
     @discardableResult
     private func add(_ node: Node) -> NodeActor {
         let actor = NodeActor(node: node, store: store, driver: driver, time: time,
-                              actionConfiguration: configuration.powerAction, logger: logger)
+                              actionConfiguration: configuration.powerAction, logger: logger, metrics: metrics)
         actors[node.id] = actor
         if let name = node.name { namesToIDs[name] = node.id }
         order.append(node.id)
         return actor
+    }
+
+    fileprivate func renamed(_ id: String, from old: String?, to new: String?) {
+        guard old != new else { return }
+        if let old, namesToIDs[old] == id { namesToIDs[old] = nil }
+        if let new { namesToIDs[new] = id }
+    }
+
+    fileprivate func forget(_ node: Node) {
+        actors[node.id] = nil
+        if let name = node.name, namesToIDs[name] == node.id { namesToIDs[name] = nil }
+        order.removeAll { $0 == node.id }
     }
 
     /// The node's actor, by uuid or name.
@@ -119,6 +139,7 @@ public actor PowerController: Service {
         var (report, took) = await measure(time.clock) { await self.runPass(startedAt: startedAt) }
         report.duration = took
         lastPass = report
+        metrics.recordSyncPass(report)
         passRunning = false
         let waiters = passWaiters
         passWaiters = []
@@ -263,5 +284,50 @@ extension PowerController {
         let event = on ? "Maintenance set" + (reason.map { ": \($0)" } ?? "") : "Maintenance cleared"
         let entry = NodeHistoryEntry(nodeID: actor.id, at: now, severity: .info, eventType: .maintenance, event: event)
         try await actor.update(history: [entry]) { node in node.setMaintenance(on, reason: reason, at: now) }
+    }
+}
+
+/// Why a node may not be deleted (ironic.md: Ironic's DELETE_ALLOWED_STATES, NodeAssociated, NodeLocked).
+public enum NodeDeletionRefusal: Error, Hashable, Sendable, CustomStringConvertible {
+    case locked(String)
+    case associated(nodeID: String, instance: String)
+    case invalidState(nodeID: String, state: ProvisionState)
+
+    public var description: String {
+        switch self {
+        case .locked(let id): "Node \(id) is locked by a power action; please retry after it has completed."
+        case .associated(let id, let instance): "Node \(id) is associated with instance \(instance)."
+        case .invalidState(let id, let state):
+            "Can not delete node \"\(id)\" while it is in provision state \"\(state.rawValue)\"."
+        }
+    }
+
+    static let allowedStates: Set<ProvisionState> = [.available, .manageable, .enroll, .adoptFailed]
+}
+
+extension PowerController {
+    /// Changes a node through its actor and keeps the name index in step with a rename.
+    @discardableResult
+    public func update(_ idOrName: String, history: [NodeHistoryEntry] = [],
+                       _ change: @escaping @Sendable (inout Node) throws -> Void) async throws -> Node {
+        guard let actor = actor(for: idOrName) else { throw PowerControllerError.nodeNotFound(idOrName) }
+        let before = await actor.node.name
+        let node = try await actor.update(history: history, change)
+        renamed(actor.id, from: before, to: node.name)
+        return node
+    }
+
+    /// Deletes a node that is idle, has no instance and is in a deletable provision state.
+    public func remove(_ idOrName: String) async throws {
+        guard let actor = actor(for: idOrName) else { throw PowerControllerError.nodeNotFound(idOrName) }
+        let node = await actor.node
+        if node.isPowerActionInProgress { throw NodeDeletionRefusal.locked(node.id) }
+        if let instance = node.instanceUUID { throw NodeDeletionRefusal.associated(nodeID: node.id, instance: instance) }
+        guard NodeDeletionRefusal.allowedStates.contains(node.provisionState) else {
+            throw NodeDeletionRefusal.invalidState(nodeID: node.id, state: node.provisionState)
+        }
+        try await store.deleteNode(id: node.id)
+        forget(node)
+        logger.info("node deleted", metadata: ["node": "\(node.id)"])
     }
 }

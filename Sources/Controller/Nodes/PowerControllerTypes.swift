@@ -67,7 +67,7 @@ public enum PowerControllerError: Error, Hashable, Sendable, CustomStringConvert
 
     public var description: String {
         switch self {
-        case .nodeNotFound(let id): "node \(id) could not be found"
+        case .nodeNotFound(let id): "Node \(id) could not be found."
         case .notStarted: "the controller has not loaded its nodes yet"
         case .shuttingDown: "the controller is shutting down"
         }

@@ -33,6 +33,11 @@ public actor InMemoryStore: ControllerStore {
         try checkOpen()
         for write in writes where nodes[write.node.id] == nil { throw StoreError.nodeNotFound(write.node.id) }
         for write in writes {
+            if let name = write.node.name, nodes.values.contains(where: { $0.name == name && $0.id != write.node.id }) {
+                throw StoreError.duplicate("name \(name)")
+            }
+        }
+        for write in writes {
             nodes[write.node.id] = write.node
             histories[write.node.id, default: []] += write.history
             for event in write.novaEvents {

@@ -11,7 +11,7 @@ extension SQLiteStore {
         static let nodeColumns = [
             "id", "name", "driver", "ipmi_address", "ipmi_port", "ipmi_username", "ipmi_password", "ipmi_priv_level",
             "ipmi_cipher_suite", "ipmi_kg", "power_state", "target_power_state", "provision_state", "maintenance",
-            "maintenance_reason", "fault", "last_error", "instance_uuid", "created_at", "updated_at",
+            "maintenance_reason", "fault", "last_error", "instance_uuid", "extra", "created_at", "updated_at",
         ]
 
         static let insertNode =
@@ -51,7 +51,7 @@ extension SQLiteStore {
                 .text(info.ipmiPrivLevel.rawValue), info.ipmiCipherSuite.map { .integer($0) } ?? .null,
                 text(info.ipmiKg?.revealed), text(node.powerState?.rawValue), text(node.targetPowerState?.rawValue),
                 .text(node.provisionState.rawValue), .integer(node.maintenance ? 1 : 0), text(node.maintenanceReason),
-                text(node.fault?.rawValue), text(node.lastError), text(node.instanceUUID),
+                text(node.fault?.rawValue), text(node.lastError), text(node.instanceUUID), .text(node.extra),
                 .integer(microseconds(node.createdAt)), node.updatedAt.map { .integer(microseconds($0)) } ?? .null,
             ]
         }
@@ -76,6 +76,7 @@ extension SQLiteStore {
                 provisionState: try r.value("provision_state"), maintenance: try r.bool("maintenance"),
                 maintenanceReason: try r.optionalText("maintenance_reason"), fault: try r.optionalValue("fault"),
                 lastError: try r.optionalText("last_error"), instanceUUID: try r.optionalText("instance_uuid"),
+                extra: try r.text("extra"),
                 createdAt: timestamp(try r.integer("created_at")),
                 updatedAt: try r.optionalInteger("updated_at").map(timestamp))
             node.driver = try r.text("driver")

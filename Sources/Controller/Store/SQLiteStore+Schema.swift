@@ -29,6 +29,7 @@ extension SQLiteStore {
                 fault TEXT,
                 last_error TEXT,
                 instance_uuid TEXT,
+                extra TEXT NOT NULL,
                 created_at INTEGER NOT NULL,
                 updated_at INTEGER
             )

@@ -60,6 +60,13 @@ enum ConfigValue {
     }
 
     /// A host name or address to listen on; only the obviously broken is refused here, the socket judges the rest.
+    /// `localhost`, `::1` and 127.0.0.0/8.
+    static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
     static func host(_ text: String) throws(ValueProblem) -> String {
         guard !text.isEmpty else { throw ValueProblem(message: "has no value") }
         guard !text.contains(where: \.isWhitespace) else {

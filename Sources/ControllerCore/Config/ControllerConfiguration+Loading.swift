@@ -43,6 +43,13 @@ extension ControllerConfiguration {
             .parsed("DEFAULT", "log_format", \.general.logFormat) { text throws(ValueProblem) in
                 try ConfigValue.choice(text, LogFormat.self)
             },
+            .parsed("DEFAULT", "auth_strategy", \.general.authStrategy) { text throws(ValueProblem) in
+                try ConfigValue.choice(text, AuthStrategy.self)
+            },
+            ConfigOption(section: "DEFAULT", name: "http_basic_auth_user_file") { configuration, text, base throws(ValueProblem) in
+                guard !text.isEmpty else { throw ValueProblem(message: "has no value") }
+                configuration.general.httpBasicAuthUserFile = text.hasPrefix("/") || base.isEmpty ? text : base + "/" + text
+            },
             .wholeSeconds("conductor", "sync_power_state_interval", \.conductor.syncPowerStateInterval, min: 0),
             .bool("conductor", "force_power_state_during_sync", \.conductor.forcePowerStateDuringSync),
             .integer("conductor", "power_state_sync_max_retries", \.conductor.powerStateSyncMaxRetries, min: 0),
@@ -105,7 +112,16 @@ extension ControllerConfiguration {
             }
         }
         try checkCredentialBackoff(configuration, setOn: setOn)
+        try checkAuthentication(configuration, setOn: setOn)
         return configuration
+    }
+
+    /// An API without authentication may only listen on loopback (Ironic's advice for noauth, enforced here).
+    private static func checkAuthentication(_ c: ControllerConfiguration, setOn: [String: Int]) throws(ConfigurationError) {
+        guard c.general.authStrategy == .noauth, !ConfigValue.isLoopback(c.api.hostIP) else { return }
+        throw ConfigurationError(line: setOn["api host_ip"], section: "api", option: "host_ip",
+                                 message: "\(c.api.hostIP) is not a loopback address, and auth_strategy is noauth: "
+                                     + "set [DEFAULT] auth_strategy = http_basic to listen beyond this machine")
     }
 
     private static func checkCredentialBackoff(_ c: ControllerConfiguration,

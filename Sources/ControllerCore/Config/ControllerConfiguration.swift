@@ -5,7 +5,16 @@ public struct ControllerConfiguration: Hashable, Sendable {
     public struct General: Hashable, Sendable {
         public var debug = false
         public var logFormat = LogFormat.text
+        /// Ironic's `auth_strategy`, without keystone: `noauth` is only allowed on a loopback `[api] host_ip`.
+        public var authStrategy = AuthStrategy.noauth
+        /// Ironic's `http_basic_auth_user_file`: an htpasswd file with bcrypt hashes.
+        public var httpBasicAuthUserFile = "/etc/ferrum/htpasswd"
         public init() {}
+    }
+
+    public enum AuthStrategy: String, Hashable, Sendable, CaseIterable {
+        case noauth
+        case httpBasic = "http_basic"
     }
 
     public enum LogFormat: String, Hashable, Sendable, CaseIterable {
