@@ -118,12 +118,13 @@ struct Demo: AsyncParsableCommand {
                                       let base = "http://127.0.0.1:\(channel.localAddress?.port ?? 0)"
                                       print("""
 
-                                      The controller's API (\(base)) runs a power sync every 10 s. Try:
-                                        curl -s \(base)/v1/nodes
-                                        curl -s -X PUT -H 'Content-Type: application/json' -d '{"target": "power off"}' \\
-                                             \(base)/v1/nodes/server-2/states/power
-                                        curl -s \(base)/v1/nodes/server-2/states
-                                        curl -s \(base)/health
+                                      The controller's API (\(base), Ironic-compatible) runs a power sync every 10 s. Try:
+                                        swift run ferrum node list --url \(base)
+                                        swift run ferrum node power off server-2 --wait --url \(base)
+                                        swift run ferrum node show server-2 --url \(base)
+                                        swift run ferrum node maintenance set server-1 --reason "fan swap" --url \(base)
+                                        curl -s \(base)/metrics | grep ferrum_
+                                        openstack --os-auth-type none --os-endpoint \(base) baremetal node list
                                       """)
                                   })
         try await withThrowingTaskGroup(of: Void.self) { group in
