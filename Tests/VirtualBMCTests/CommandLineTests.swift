@@ -44,7 +44,8 @@ struct CommandLineTests {
 
         let server = Process()
         server.executableURL = URL(fileURLWithPath: Self.ferrum)
-        server.arguments = ["bmc", "serve", "--port", "\(port)", "--user", "admin", "--password-file", passwordFile]
+        server.arguments = ["bmc", "serve", "--port", "\(port)", "--user", "admin", "--password-file", passwordFile,
+                            "--api-port=-1"]  // no management API: the default port may be taken on a shared machine
         let serverOutput = Pipe()
         server.standardOutput = serverOutput
         server.standardError = serverOutput
