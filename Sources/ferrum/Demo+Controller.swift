@@ -1,6 +1,9 @@
 import Controller
 import ControllerCore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Hummingbird
 import Logging
 import VirtualBMC
@@ -21,14 +24,16 @@ struct ControllerDemo {
         var logger = Logger(label: "ferrum.demo")
         logger.logLevel = .critical
         let store = try await SQLiteStore.open(path: databasePath, logger: logger)
-        let client = BMCClient()
+        // One registry for the client and the controller, served at /metrics.
+        let metrics = ControllerMetrics()
+        let client = BMCClient(metrics: metrics)
         try await client.start()
         // Periodic passes every 10 s once the demo is left running; the walk-through runs its passes itself.
         let sync = PowerSyncConfiguration(syncPowerStateInterval: .seconds(10), powerFailureRecoveryInterval: .seconds(30))
         let actions = PowerActionConfiguration(initialPollDelay: .milliseconds(200), maxPollInterval: .seconds(1))
         let controller = PowerController(store: store, driver: BMCPowerDriver(client: client),
                                          configuration: PowerControllerConfiguration(powerSync: sync, powerAction: actions),
-                                         logger: logger)
+                                         logger: logger, metrics: metrics)
         try await controller.start()
         step("Controller: SQLite store at \(databasePath), one UDP socket for every BMC")
         for (index, bmc) in fleet.list().enumerated() {
@@ -83,5 +88,43 @@ struct ControllerDemo {
         await client.shutdown()
         try? await store.close()
         try? FileManager.default.removeItem(atPath: (databasePath as NSString).deletingLastPathComponent)
+    }
+}
+
+extension ControllerDemo {
+    /// The same controller through its Ironic-compatible HTTP API, as `openstack baremetal` would use it.
+    func throughTheAPI(base: String, fleet: Fleet, step: (String) -> Void) async throws {
+        let (_, listed) = try await call("GET", "\(base)/v1/nodes")
+        let nodes = (listed as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+        step("API GET /v1/nodes → " + nodes.map { "\($0["name"] as? String ?? "?"): \($0["power_state"] as? String ?? "None")" }
+            .joined(separator: ", "))
+        let (status, _) = try await call("PUT", "\(base)/v1/nodes/server-2/states/power", ["target": "power on"])
+        step("API PUT /v1/nodes/server-2/states/power {\"target\": \"power on\"} → \(status)")
+        await controller.actor(for: "server-2")?.waitUntilIdle()
+        let (_, states) = try await call("GET", "\(base)/v1/nodes/server-2/states")
+        let power = (states as? [String: Any])?["power_state"] as? String ?? "?"
+        step("API GET /v1/nodes/server-2/states → power_state '\(power)'; the BMC says \(try fleet.show(fleet.list()[2].name).powerOn ? "on" : "off")")
+        let (_, shown) = try await call("GET", "\(base)/v1/nodes/server-2")
+        let info = (shown as? [String: Any])?["driver_info"] as? [String: Any]
+        step("API GET /v1/nodes/server-2 → driver_info ipmi_password \(info?["ipmi_password"] as? String ?? "?")")
+        var request = URLRequest(url: URL(string: "\(base)/metrics")!)
+        request.timeoutInterval = 10
+        let (metrics, _) = try await URLSession.shared.data(for: request)
+        let samples = String(decoding: metrics, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("ferrum_") }
+        step("API GET /metrics → \(samples.count) Prometheus samples, e.g. "
+            + (samples.first { $0.hasPrefix("ferrum_sync_passes_total") }.map(String.init) ?? samples.first.map(String.init) ?? "none"))
+    }
+
+    private func call(_ method: String, _ url: String, _ body: [String: String]? = nil) async throws -> (Int, Any?) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.timeoutInterval = 10
+        request.setValue("1.95", forHTTPHeaderField: "X-OpenStack-Ironic-API-Version")
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONSerialization.jsonObject(with: data))
     }
 }

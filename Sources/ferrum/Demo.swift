@@ -3,6 +3,7 @@ import Controller
 import Foundation
 import Hummingbird
 import IPMI
+import Logging
 import VirtualBMC
 import VirtualBMCCore
 
@@ -90,15 +91,28 @@ struct Demo: AsyncParsableCommand {
         await cleared.close()
 
         let demo = try await ControllerDemo.start(fleet: fleet, user: user, password: password, step: step)
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        var quiet = Logger(label: "ferrum.demo.api")
+        quiet.logLevel = .critical
+        let nodeAPI = Application(router: NodeAPI.router(for: demo.controller),
+                                  configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "ferrum"),
+                                  onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) },
+                                  logger: quiet)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await demo.controller.run() }
+            group.addTask { try await nodeAPI.run() }
             do {
+                var portIterator = ports.makeAsyncIterator()
+                guard let apiPort = await portIterator.next() else { return }
+                let base = "http://127.0.0.1:\(apiPort)"
                 try await demo.walkThrough(fleet: fleet, step: step)
+                try await demo.throughTheAPI(base: base, fleet: fleet, step: step)
                 for bmc in fleet.list() {
                     step("\(bmc.name): power \(bmc.powerOn ? "on" : "off"), \(bmc.counters.datagramsIn) datagrams in, "
                         + "\(bmc.counters.sessionsOpened) sessions opened, \(bmc.counters.commands) chassis commands, \(bmc.activeSessions) active sessions")
                 }
-                if keepRunning { try await stayUp(fleet: fleet, demo: demo, user: user, password: password) }
+                printNodeCommands(base: base, keepRunning: keepRunning)
+                if keepRunning { try await stayUp(fleet: fleet, user: user, password: password) }
             } catch {
                 group.cancelAll()
                 throw error
@@ -109,26 +123,25 @@ struct Demo: AsyncParsableCommand {
         await fleet.shutdown()
     }
 
-    /// `--keep-running`: the fleet's management API and the controller's node API until Ctrl-C.
-    private func stayUp(fleet: Fleet, demo: ControllerDemo, user: String, password: String) async throws {
-        let bmcs = fleet.list()
-        let nodeAPI = Application(router: NodeAPI.router(for: demo.controller),
-                                  configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "ferrum"),
-                                  onServerRunning: { channel in
-                                      let base = "http://127.0.0.1:\(channel.localAddress?.port ?? 0)"
-                                      print("""
+    private func printNodeCommands(base live: String, keepRunning: Bool) {
+        // Without --keep-running the API is gone when the demo exits; the next run picks another port.
+        let base = keepRunning ? live : "http://127.0.0.1:PORT"
+        print("""
 
-                                      The controller's API (\(base), Ironic-compatible) runs a power sync every 10 s. Try:
-                                        swift run ferrum node list --url \(base)
-                                        swift run ferrum node power off server-2 --wait --url \(base)
-                                        swift run ferrum node show server-2 --url \(base)
-                                        swift run ferrum node maintenance set server-1 --reason "fan swap" --url \(base)
-                                        curl -s \(base)/metrics | grep ferrum_
-                                        openstack --os-auth-type none --os-endpoint \(base) baremetal node list
-                                      """)
-                                  })
+        \(keepRunning ? "The controller's API (\(base), Ironic-compatible) stays up with a power sync every 10 s. Try:"
+            : "Run `swift run ferrum demo --keep-running` to keep the controller's API up (it prints its PORT) and try:")
+          swift run ferrum node list --url \(base)
+          swift run ferrum node power off server-2 --wait --url \(base)
+          swift run ferrum node maintenance set server-1 --reason "fan swap" --url \(base)
+          curl -s \(base)/metrics | grep ferrum_
+          openstack --os-auth-type none --os-endpoint \(base) baremetal node list
+        """)
+    }
+
+    /// `--keep-running`: the fleet's management API (the node API already runs) until Ctrl-C.
+    private func stayUp(fleet: Fleet, user: String, password: String) async throws {
+        let bmcs = fleet.list()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await nodeAPI.run() }
             group.addTask {
                 try await ManagementAPI.serve(fleet, port: 0) { apiPort in
                     let api = "--api http://127.0.0.1:\(apiPort)"

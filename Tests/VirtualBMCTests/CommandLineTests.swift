@@ -27,7 +27,11 @@ struct CommandLineTests {
                      "Power sync pass 2: 3 in sync, 0 writes, 3 RMCP+ sessions kept open",
                      "server-1: power off accepted (202); a second request at once → refused",
                      "server-1: power off confirmed", "server-1: power off,",
-                     "1 node driven back → BMC says on", "5 power-update events queued"] {
+                     "1 node driven back → BMC says on", "5 power-update events queued",
+                     "API GET /v1/nodes → server-0: power on, server-1: power off, server-2: power off",
+                     "/states/power {\"target\": \"power on\"} → 202", "power_state 'power on'; the BMC says on",
+                     "ipmi_password ******", "API GET /metrics →", "ferrum_sync_passes_total 3",
+                     "swift run ferrum demo --keep-running"] {
             #expect(result.output.contains(line), "missing '\(line)' in:\n\(result.output)")
         }
     }
