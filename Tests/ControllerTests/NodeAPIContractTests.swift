@@ -144,6 +144,42 @@ struct NodeAPIContractTests {
         }
     }
 
+    @Test("garbage bodies, ids, query strings and version headers on every route: always a 4xx in Ironic's format, never a 5xx")
+    func garbage() async throws {
+        try await withController(count: 1, nodes: { _ in [] }) { harness in
+            try await withAPI(harness.controller) { base in
+                #expect(try await httpJSON("POST", "\(base)/v1/nodes", ["driver": "ipmi", "name": "g", "driver_info": Self.info]).0 == 201)
+                let routes = [("POST", "/v1/nodes"), ("PATCH", "/v1/nodes/g"), ("PUT", "/v1/nodes/g/states/power"),
+                              ("PUT", "/v1/nodes/g/states/provision"), ("PUT", "/v1/nodes/g/maintenance")]
+                var random = SystemRandomNumberGenerator()
+                var bodies: [Data] = ["", "{", "[]", "null", "123", "\"x\"", "{\"target\": 5}", "[{\"op\": 1}]",
+                                      "{\"target\": \"power on\", \"timeout\": \"soon\"}", "[{\"op\":\"add\",\"path\":\"/\"}]",
+                                      "{\"driver\": \"ipmi\", \"driver_info\": []}", "{\"reason\": {}}"].map { Data($0.utf8) }
+                for _ in 0..<20 { bodies.append(Data((0..<Int.random(in: 1...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })) }
+                for (method, path) in routes {
+                    for body in bodies {
+                        let (status, decoded, _) = try await httpRaw(method, base + path, body)
+                        #expect((400..<500).contains(status) || status == 202,
+                                "\(method) \(path) with \(String(decoding: body, as: UTF8.self).debugDescription) → \(status)")
+                        if status >= 400 {
+                            #expect((decoded as? [String: Any])?["error_message"] is String, "\(method) \(path) → Ironic's error body")
+                        }
+                    }
+                }
+                for path in ["/v1/nodes/%00", "/v1/nodes/\(String(repeating: "x", count: 2000))", "/v1/nodes?limit=abc",
+                             "/v1/nodes?marker=%FF", "/v1/nodes?fields=", "/v1/nodes?sort_dir=sideways"] {
+                    let (status, _, _) = try await httpRaw("GET", base + path, nil)
+                    #expect((400..<500).contains(status), "GET \(path) → \(status)")
+                }
+                for header in ["1.", "x.y", "1.99999999999999999999", "", "latest latest", "baremetal 1.5"] {
+                    let (status, _, _) = try await httpRaw("GET", "\(base)/v1/nodes", nil, headers: ["X-OpenStack-Ironic-API-Version": header])
+                    #expect(status == 406 || (header.isEmpty && status == 200), "version header \(header.debugDescription) → \(status)")
+                }
+                #expect(await harness.controller.nodeCount == 1, "nothing half-written")
+            }
+        }
+    }
+
     @Test("http_basic: public discovery, 401 without or with wrong credentials, 400 for a malformed header, bcrypt $2y$ accepted")
     func basicAuth() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferrum-auth-\(UUID().uuidString)")

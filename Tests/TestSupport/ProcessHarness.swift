@@ -94,6 +94,13 @@ public func httpJSONWithHeaders(_ method: String, _ url: String, _ body: [String
     try await send(method, url, try body.map { try JSONSerialization.data(withJSONObject: $0) }, headers: headers)
 }
 
+/// Any bytes as the body, for bad-input tests.
+public func httpRaw(_ method: String, _ url: String, _ body: Data?, headers: [String: String] = latestVersion) async throws
+    -> (Int, Any?, [String: String])
+{
+    try await send(method, url, body, headers: headers)
+}
+
 private func send(_ method: String, _ url: String, _ body: Data?, headers: [String: String]) async throws
     -> (Int, Any?, [String: String])
 {

@@ -33,6 +33,7 @@ enum NodeFields {
     /// Validates a `fields=` list: unknown or too-new names are a 400 (ironic.md A5).
     static func parse(_ list: String, at version: APIVersion) throws(APIError) -> [String] {
         let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw .badRequest("fields must name at least one field") }
         let invalid = names.filter { (introducedIn[$0] ?? .max) > version.minor }
         guard invalid.isEmpty else {
             throw .badRequest("Field(s) \"\(invalid.joined(separator: ", "))\" are not valid")
