@@ -15,8 +15,10 @@ enum NodePatch {
 
     /// Checks the shape of a JSON Patch document before any node is touched.
     static func operations(from body: Any) throws(APIError) -> [Operation] {
-        guard let operations = body as? [[String: Any]], !operations.isEmpty else {
-            throw .badRequest("The patch must be a non-empty JSON array of operations")
+        // Empty is valid, as in Ironic's schema: openstacksdk's update_node sends `[]` after it has set maintenance
+        // through /maintenance, and expects the node back.
+        guard let operations = body as? [[String: Any]] else {
+            throw .badRequest("The patch must be a JSON array of operations")
         }
         var checked: [Operation] = []
         for operation in operations {
