@@ -56,7 +56,11 @@ struct Serve: AsyncParsableCommand {
                     fflush(nil)
                 },
                 logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [controller, app],
+            var services: [any Service] = [controller, app]
+            if let notifier = try novaNotifier(configuration.nova, store: store, logger: logger, metrics: metrics) {
+                services.append(notifier)
+            }
+            let group = ServiceGroup(configuration: .init(services: services,
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {

@@ -41,6 +41,11 @@ import Testing
 
         [nova]
         send_power_notifications = true
+        user_domain_name = Default
+        project_domain_name = Default
+        valid_interfaces = internal,public
+        timeout = 30
+        batch_window = 0.1
 
         """
 
@@ -311,7 +316,7 @@ import Testing
         ("[conductor]\nmin_command_interval = 5", "unknown option; it belongs in [ipmi]"),
         ("[DEFAULT]\nuse_json = true", "unknown option; oslo.log's use_json is log_format = json here"),
         ("[ipmi]\ncommand_retry_timeout = 60", "unknown option; retries are bounded by retransmit_interval"),
-        ("[nova]\nauth_url = http://keystone", "unknown option; [nova] has send_power_notifications"),
+        ("[nova]\nauth_urls = http://keystone", "unknown option; did you mean auth_url?"),
     ])
     func unknownNamesSuggestTheRightOne(text: String, message: String) throws {
         let error = try #require(failure(text))

@@ -65,5 +65,31 @@ public protocol ControllerStore: Sendable {
     func outbox(state: OutboxState?, limit: Int) async throws -> [OutboxEvent]
     /// Marks outbox events delivered or dropped (with a reason), in one transaction.
     func settle(_ ids: [Int64], as state: OutboxState, reason: String?) async throws
+    /// Pending outbox events with ids above `id`, in id order; at most `limit`. The notifier reads past its
+    /// watermark, so a large backlog of older rows never hides new ones.
+    func outbox(after id: Int64, limit: Int) async throws -> [OutboxEvent]
+    /// Settles the notifier's outcomes and appends each one's history line (to nodes that still exist), in one
+    /// transaction.
+    func settle(_ settlements: [NovaSettlement], at time: Timestamp) async throws
     func close() async throws
+}
+
+extension ControllerStore {
+    // Fallbacks for stores that do not implement the notifier's calls: correct, but slower and without history.
+    public func outbox(after id: Int64, limit: Int) async throws -> [OutboxEvent] {
+        Array(try await outbox(state: .pending, limit: .max).filter { $0.id > id }.prefix(max(0, limit)))
+    }
+
+    public func settle(_ settlements: [NovaSettlement], at time: Timestamp) async throws {
+        for settlement in settlements {
+            try await settle([settlement.event.id], as: settlement.outboxState, reason: settlement.reason)
+        }
+    }
+}
+
+extension NovaSettlement {
+    var outboxState: OutboxState {
+        if case .delivered = outcome { return .delivered }
+        return .dropped
+    }
 }

@@ -76,6 +76,25 @@ public actor InMemoryStore: ControllerStore {
         transactionsCommitted += 1
     }
 
+    public func outbox(after id: Int64, limit: Int) throws -> [OutboxEvent] {
+        try checkOpen()
+        return Array(events.filter { $0.state == .pending && $0.id > id }.prefix(max(0, limit)))
+    }
+
+    public func settle(_ settlements: [NovaSettlement], at time: Timestamp) throws {
+        try checkOpen()
+        let byID = Dictionary(settlements.map { ($0.event.id, $0) }, uniquingKeysWith: { _, last in last })
+        for index in events.indices {
+            guard let settlement = byID[events[index].id] else { continue }
+            events[index].state = settlement.outboxState
+            events[index].reason = settlement.reason
+        }
+        for settlement in settlements where nodes[settlement.event.nodeID] != nil {
+            histories[settlement.event.nodeID, default: []].append(settlement.historyEntry(at: time))
+        }
+        transactionsCommitted += 1
+    }
+
     public func close() { closed = true }
 
     private func checkOpen() throws {

@@ -8,6 +8,8 @@ extension SQLiteStore {
         case commit([NodeWrite])
         case delete(String)
         case settle([Int64], OutboxState, String?)
+        /// The notifier's outcomes with the history lines of the nodes that exist.
+        case settleNova([NovaSettlement], [NodeHistoryEntry])
     }
 
     struct QueuedWrite {
@@ -107,6 +109,16 @@ extension SQLiteStore {
             try await batch.flush(on: connection)
             _ = try await connection.query(Rows.deleteHistory, [.text(id)])
             _ = try await connection.query(Rows.deleteNode, [.text(id)])
+        case .settleNova(let settlements, let history):
+            // One UPDATE per distinct outcome: most settlements of a step share one ("delivered").
+            var groups: [OutcomeKey: [Int64]] = [:]
+            for settlement in settlements {
+                groups[OutcomeKey(state: settlement.outboxState, reason: settlement.reason), default: []].append(settlement.event.id)
+            }
+            for (key, ids) in groups.sorted(by: { $0.value[0] < $1.value[0] }) {
+                try await apply(.settle(ids, key.state, key.reason), batch: &batch)
+            }
+            for entry in history { batch.add([entry], nodeID: entry.nodeID) }
         case .settle(let ids, let state, let reason):
             for chunk in stride(from: 0, to: ids.count, by: Rows.maxRowsPerStatement) {
                 let slice = ids[chunk..<min(chunk + Rows.maxRowsPerStatement, ids.count)]
@@ -116,4 +128,9 @@ extension SQLiteStore {
             }
         }
     }
+}
+
+private struct OutcomeKey: Hashable {
+    var state: OutboxState
+    var reason: String?
 }

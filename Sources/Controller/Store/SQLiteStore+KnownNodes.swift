@@ -12,6 +12,8 @@ extension SQLiteStore {
 
         var count: Int { ids.count }
 
+        func contains(_ id: String) -> Bool { ids.contains(id) }
+
         static func load(from connection: SQLiteConnection) async throws -> KnownNodes {
             var known = KnownNodes()
             for row in try await connection.query("SELECT id, name FROM nodes") {
@@ -46,7 +48,7 @@ extension SQLiteStore {
             case .delete(let id):
                 guard ids.contains(id) else { throw StoreError.nodeNotFound(id) }
                 remove(id: id)
-            case .settle:
+            case .settle, .settleNova:
                 break
             }
         }
@@ -59,7 +61,7 @@ extension SQLiteStore {
             case .commit(let writes):
                 for write in writes where ids.contains(write.node.id) { rename(id: write.node.id, to: write.node.name) }
             case .delete(let id): remove(id: id)
-            case .settle: break
+            case .settle, .settleNova: break
             }
         }
 

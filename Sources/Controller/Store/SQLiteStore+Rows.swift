@@ -34,6 +34,8 @@ extension SQLiteStore {
         static let selectOutboxInState =
             "SELECT \(outboxColumns) FROM nova_outbox WHERE state = ?1 ORDER BY id LIMIT ?2"
 
+        static let selectPendingOutboxAfter =
+            "SELECT \(outboxColumns) FROM nova_outbox WHERE state = 'pending' AND id > ?1 ORDER BY id LIMIT ?2"
         static func settleOutbox(count: Int) -> String {
             "UPDATE nova_outbox SET state = ?, reason = ? WHERE id IN (\(placeholders(count)))"
         }

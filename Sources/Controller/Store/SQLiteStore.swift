@@ -104,6 +104,22 @@ public actor SQLiteStore: ControllerStore {
         try await write(.settle(ids, state, reason))
     }
 
+    public func outbox(after id: Int64, limit: Int) async throws -> [OutboxEvent] {
+        try await withConnection {
+            guard limit > 0 else { return [] }
+            return try await connection.query(Rows.selectPendingOutboxAfter, [.integer(Int(id)), .integer(limit)])
+                .map(Rows.outboxEvent(from:))
+        }
+    }
+
+    public func settle(_ settlements: [NovaSettlement], at time: Timestamp) async throws {
+        guard !settlements.isEmpty else { return }
+        // History only for nodes that exist: an event outlives its deleted node, its history does not. Checked
+        // with no await before `write` admits the op, so a delete cannot slip in between.
+        let history = settlements.filter { known.contains($0.event.nodeID) }.map { $0.historyEntry(at: time) }
+        try await write(.settleNova(settlements, history))
+    }
+
     /// Waits for accepted writes to commit, then closes the file; later calls throw `StoreError.closed`.
     public func close() async throws {
         guard !isClosed else { return }

@@ -52,6 +52,11 @@ enum ConfigValue {
         return .seconds(value)
     }
 
+    static func nonEmpty(_ text: String) throws(ValueProblem) -> String {
+        guard !text.isEmpty else { throw ValueProblem(message: "has no value") }
+        return text
+    }
+
     static func choice<Choice: RawRepresentable & CaseIterable>(_ text: String, _: Choice.Type) throws(ValueProblem)
         -> Choice where Choice.RawValue == String {
         if let choice = Choice(rawValue: text) { return choice }

@@ -22,6 +22,11 @@ struct ConfigOption {
         parsed(section, name, field) { text throws(ValueProblem) in try ConfigValue.integer(text, min: min, max: max) }
     }
 
+    /// A string option that is unset until the file gives it a (non-empty) value.
+    static func text(_ section: String, _ name: String, _ field: Field<String?>) -> ConfigOption {
+        parsed(section, name, field) { text throws(ValueProblem) in try ConfigValue.nonEmpty(text) }
+    }
+
     static func wholeSeconds(_ section: String, _ name: String, _ field: Field<Duration>, min: Int) -> ConfigOption {
         parsed(section, name, field) { text throws(ValueProblem) in try ConfigValue.wholeSeconds(text, min: min) }
     }
@@ -73,6 +78,27 @@ extension ControllerConfiguration {
             .parsed("api", "host_ip", \.api.hostIP, ConfigValue.host),
             .integer("api", "port", \.api.port, min: 1, max: 65535),
             .bool("nova", "send_power_notifications", \.nova.sendPowerNotifications),
+            .parsed("nova", "auth_type", \.nova.authType) { text throws(ValueProblem) in
+                try ConfigValue.choice(text, Nova.AuthType.self)
+            },
+            .text("nova", "auth_url", \.nova.authURL),
+            .text("nova", "username", \.nova.username),
+            .text("nova", "password", \.nova.password),
+            .text("nova", "project_name", \.nova.projectName),
+            .parsed("nova", "user_domain_name", \.nova.userDomainName, ConfigValue.nonEmpty),
+            .parsed("nova", "project_domain_name", \.nova.projectDomainName, ConfigValue.nonEmpty),
+            .text("nova", "application_credential_id", \.nova.applicationCredentialID),
+            .text("nova", "application_credential_secret", \.nova.applicationCredentialSecret),
+            .text("nova", "region_name", \.nova.regionName),
+            .parsed("nova", "valid_interfaces", \.nova.validInterfaces) { text throws(ValueProblem) in
+                let names = text.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
+                guard !names.isEmpty else { throw ValueProblem(message: "has no value") }
+                return names
+            },
+            .text("nova", "endpoint_override", \.nova.endpointOverride),
+            .text("nova", "cafile", \.nova.cafile),
+            .wholeSeconds("nova", "timeout", \.nova.timeout, min: 1),
+            .seconds("nova", "batch_window", \.nova.batchWindow, min: 0),
         ]
     }
 
@@ -113,6 +139,7 @@ extension ControllerConfiguration {
         }
         try checkCredentialBackoff(configuration, setOn: setOn)
         try checkAuthentication(configuration, setOn: setOn)
+        try checkNovaAuth(configuration, setOn: setOn)
         return configuration
     }
 
@@ -122,6 +149,21 @@ extension ControllerConfiguration {
         throw ConfigurationError(line: setOn["api host_ip"], section: "api", option: "host_ip",
                                  message: "\(c.api.hostIP) is not a loopback address, and auth_strategy is noauth: "
                                      + "set [DEFAULT] auth_strategy = http_basic to listen beyond this machine")
+    }
+
+    /// The options each `[nova] auth_type` needs, so a half-configured notifier fails at start, not at first use.
+    private static func checkNovaAuth(_ c: ControllerConfiguration, setOn: [String: Int]) throws(ConfigurationError) {
+        guard let type = c.nova.authType else { return }
+        let needed: [(String, String?)] = switch type {
+        case .none: [("endpoint_override", c.nova.endpointOverride)]
+        case .password: [("auth_url", c.nova.authURL), ("username", c.nova.username), ("password", c.nova.password),
+                         ("project_name", c.nova.projectName)]
+        case .v3applicationcredential: [("auth_url", c.nova.authURL), ("application_credential_id", c.nova.applicationCredentialID),
+                                        ("application_credential_secret", c.nova.applicationCredentialSecret)]
+        }
+        guard let missing = needed.first(where: { $0.1 == nil }) else { return }
+        throw ConfigurationError(line: setOn["nova auth_type"], section: "nova", option: "auth_type",
+                                 message: "auth_type = \(type.rawValue) needs \(missing.0), which is not set")
     }
 
     private static func checkCredentialBackoff(_ c: ControllerConfiguration,

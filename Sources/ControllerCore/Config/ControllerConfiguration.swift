@@ -68,7 +68,32 @@ public struct ControllerConfiguration: Hashable, Sendable {
 
     /// `[nova]`
     public struct Nova: Hashable, Sendable {
+        /// keystoneauth's plugin names; `none` talks to `endpoint_override` without a token.
+        public enum AuthType: String, Hashable, Sendable, CaseIterable {
+            case password
+            case v3applicationcredential
+            case none
+        }
+
         public var sendPowerNotifications = true
+        /// Unset: no notifier runs (events stay pending in the outbox until it is configured).
+        public var authType: AuthType?
+        public var authURL: String?
+        public var username: String?
+        public var password: String?
+        public var projectName: String?
+        public var userDomainName = "Default"
+        public var projectDomainName = "Default"
+        public var applicationCredentialID: String?
+        public var applicationCredentialSecret: String?
+        public var regionName: String?
+        /// Catalog interfaces in preference order.
+        public var validInterfaces = ["internal", "public"]
+        public var endpointOverride: String?
+        public var cafile: String?
+        public var timeout = Duration.seconds(30)
+        /// How long the first event waits for others before a request goes out.
+        public var batchWindow = Duration.milliseconds(100)
         public init() {}
     }
 
