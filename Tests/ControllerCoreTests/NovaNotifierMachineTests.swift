@@ -308,7 +308,7 @@ struct NovaNotifierMachineTests {
 
     @Test("Property: across random results, failures and arrivals, no instance ever gets an older event after a newer one", arguments: 0..<40)
     func ordering(seed: UInt64) {
-        var dice = NovaSplitMix64(seed: seed &* 0x9E37 &+ 1)
+        var dice = SplitMix64(seed: seed &* 0x9E37 &+ 1)
         var nova = NovaHarness(NovaNotifierConfiguration(maxEventsPerRequest: 4, maxNoHostRetries: 2), seed: seed)
         var lastSent: [String: Int64] = [:]
         var checkedRequests = 0

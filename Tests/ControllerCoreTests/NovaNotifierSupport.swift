@@ -1,7 +1,7 @@
 import ControllerCore
 
-/// A seeded generator so back-off jitter and the property test replay exactly.
-struct NovaSplitMix64: RandomNumberGenerator {
+/// A seeded generator so fuzz inputs, back-off jitter and the property test replay exactly.
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -17,7 +17,7 @@ struct NovaSplitMix64: RandomNumberGenerator {
 struct NovaHarness {
     typealias Machine = NovaNotifierMachine
     var machine: Machine
-    var random: NovaSplitMix64
+    var random: SplitMix64
     var now: Duration = .zero
     var timers: [(token: Machine.TimerToken, due: Duration, after: Duration)] = []
     var sent: [Machine.Request] = []
@@ -31,7 +31,7 @@ struct NovaHarness {
 
     init(_ configuration: NovaNotifierConfiguration = NovaNotifierConfiguration(), seed: UInt64 = 42) {
         machine = Machine(configuration: configuration)
-        random = NovaSplitMix64(seed: seed)
+        random = SplitMix64(seed: seed)
     }
 
     @discardableResult

@@ -18,6 +18,7 @@ public enum NovaBackOff {
         let ceiling = ceiling(failures: max(1, failures), base: base, cap: cap)
         let half = ceiling / 2
         let spread = Int64((ceiling - half) / .nanoseconds(1))
-        return half + .nanoseconds(spread > 0 ? Int64.random(in: 0...spread, using: &random) : 0)
+        // Drawn straight from the injected generator: the core has no randomness of its own.
+        return half + .nanoseconds(spread > 0 ? Int64(random.next(upperBound: UInt64(spread) + 1)) : 0)
     }
 }
