@@ -70,8 +70,8 @@ public struct ScenarioWorld: Sendable {
     var failureCounts = PowerSyncFailureCounts()
     var passCounts = PowerSyncFailureCounts()
     var syncRunner: PowerSyncPassRunner?
-    var syncPassStartedAt: Duration = .zero
-    var syncPassRequested = false
+    var periodicSyncWaiting = false
+    var periodicSyncFiredAt: Duration = .zero
 
     // Controller: the Nova outbox and its notifier.
     var notifier: NovaNotifierMachine
