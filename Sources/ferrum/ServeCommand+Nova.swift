@@ -6,7 +6,7 @@ import Logging
 extension Serve {
     /// The Nova notifier when `[nova]` asks for one; nil (events stay pending in the outbox) otherwise.
     func novaNotifier(_ nova: ControllerConfiguration.Nova, store: any ControllerStore, logger: Logger,
-                      metrics: ControllerMetrics) throws -> NovaNotifier? {
+                      metrics: ControllerMetrics, doorbell: OutboxDoorbell) throws -> NovaNotifier? {
         guard nova.sendPowerNotifications else { return nil }
         let auth: NovaAuth?
         do {
@@ -20,6 +20,6 @@ extension Serve {
         }
         if nova.cafile != nil { logger.warning("[nova] cafile is not applied yet: the system trust store is used") }
         return NovaNotifier(store: store, client: URLSessionNovaClient(auth: auth), configuration: NovaNotifierConfiguration(nova),
-                            logger: logger, metrics: metrics)
+                            logger: logger, metrics: metrics, doorbell: doorbell)
     }
 }
