@@ -11,7 +11,8 @@ import NIOCore
 ///     POST /v2.1/os-server-external-events needs X-Auth-Token of a live token
 ///     GET  /_fake/events                   every received event with its code and outcome
 ///     GET  /_fake/instances, POST /_fake/instances
-///     PUT  /_fake/faults                   {latency_ms, fail_next, fail_status, unauthorized_next, outage, revoke_tokens}
+///     PUT  /_fake/faults                   {latency_ms, fail_next, fail_status, unauthorized_next, outage, revoke_tokens,
+///                                          max_body_bytes}
 public actor FakeNovaServer {
     public private(set) var nova: FakeNova
 
