@@ -77,6 +77,9 @@ struct URLSessionNovaTransport: NovaHTTPTransport {
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
              .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid, .clientCertificateRejected:
             .tls(error.localizedDescription)
+        // corelibs reports some of libcurl's TLS failures under other codes, with curl's message.
+        case _ where error.localizedDescription.contains("SSL") || error.localizedDescription.contains("certificate"):
+            .tls(error.localizedDescription)
         default: .transport(error.localizedDescription)
         }
     }
