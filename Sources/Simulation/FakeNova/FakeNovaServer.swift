@@ -83,10 +83,11 @@ public actor FakeNovaServer {
     }
 
     /// Runs until cancelled. `onRunning` gets the bound port (useful with port 0); the catalog then points here.
-    public func serve(host: String = "127.0.0.1", port: Int,
+    /// `logLevel` .critical quiets the shutdown noise of open keep-alive connections (the demo).
+    public func serve(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .warning,
                       onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "ferrum.nova-sim")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "ferrum-nova-sim"),
