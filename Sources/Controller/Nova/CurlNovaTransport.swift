@@ -56,7 +56,8 @@ struct CurlNovaTransport: NovaHTTPTransport {
     private static func runBlocking(_ executable: String, _ config: String) -> Result<(Int32, Data, String), NovaTransportError> {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--config", "-"]
+        // --disable first: a ~/.curlrc (say, with `insecure`) must not change how we talk to Nova.
+        process.arguments = ["--disable", "--config", "-"]
         let (input, output, errors) = (Pipe(), Pipe(), Pipe())
         process.standardInput = input
         process.standardOutput = output
