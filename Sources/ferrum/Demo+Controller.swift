@@ -88,9 +88,9 @@ struct ControllerDemo {
             + "\(try fleet.show(fleet.list()[0].name).powerOn ? "on" : "off"), recorded \(try await states())")
         try await novaSettled()
         let outbox = try await store.outbox(state: nil, limit: 100)
-        let delivered = outbox.filter { $0.state == .delivered }.count
+        let delivered = outbox.filter { $0.state == .delivered }.count, pending = outbox.filter { $0.state == .pending }.count
         step("Nova outbox (durable, same transaction as each change): \(outbox.count) power-update events, \(delivered) delivered, "
-            + "\(outbox.count - delivered) dropped (superseded or refused), none pending")
+            + "\(outbox.count - delivered - pending) dropped (superseded or refused), \(pending == 0 ? "none" : "\(pending)") pending")
         if let server1 = await controller.actor(for: "server-1") {
             for entry in try await store.history(nodeID: server1.id, limit: 3) {
                 step("server-1 history: [\(entry.severity.rawValue)] \(entry.event)")

@@ -150,11 +150,12 @@ public final class ControllerMetrics: Sendable {
 
     // MARK: Nova notifier (issue 6)
 
-    /// One request to Nova carrying `size` events.
+    /// Nova refuses the notifier until an operator acts (set), or accepts it again (cleared).
     public func recordNovaConfigurationError(_ present: Bool) {
         novaConfigurationError.record(present ? 1 : 0)
     }
 
+    /// One request to Nova carrying `size` events.
     public func recordNovaBatch(size: Int) {
         novaBatchSize.record(size)
     }
