@@ -30,6 +30,21 @@ struct NovaNotifierWiringTests {
         }
     }
 
+    @Test("the safety poll: rows committed without a ring (another process) are still read")
+    func safetyPollReadsUnrungRows() async throws {
+        let stub = NovaStub()
+        let (server, port) = try await NovaStub.serve(stub)
+        defer { server.cancel() }
+        let store = try await NovaNotifierTests.store(nodes: 1)
+        try await withNotifier(store, NovaNotifierTests.endpoint(port), doorbell: OutboxDoorbell(),
+                               pollInterval: .milliseconds(200)) { _ in
+            try await Task.sleep(for: .milliseconds(100))
+            try await NovaNotifierTests.queue(store, [(0, .powerOn)])
+            try await eventually("the event reached Nova", timeout: .seconds(20)) { await !stub.delivered.isEmpty }
+        }
+        #expect(await stub.delivered.count == 1)
+    }
+
     @Test("the doorbell: every subscriber hears a ring; rings while a subscriber is busy fold into one")
     func doorbellSemantics() async throws {
         let doorbell = OutboxDoorbell()
