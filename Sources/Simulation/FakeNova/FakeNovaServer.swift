@@ -13,10 +13,22 @@ import NIOCore
 ///     GET  /_fake/instances, POST /_fake/instances
 ///     PUT  /_fake/faults                   {latency_ms, fail_next, fail_status, unauthorized_next, outage, revoke_tokens,
 ///                                          max_body_bytes}
+///     GET  /v2.1/servers/{id}[/os-instance-actions], POST /_fake/sync, POST /_fake/refresh-cache, GET /_fake/log,
+///     GET|PUT /_fake/compute               the compute model (FakeNovaServer+Compute.swift)
 public actor FakeNovaServer {
-    public private(set) var nova: FakeNova
+    public internal(set) var nova: FakeNova
+    /// Set when nova-compute runs against a real Ironic API (Ferrum's) over wall time.
+    let ironic: FakeNovaIronicClient?
+    let started = ContinuousClock.now
+    var work: [Int: Task<Void, Never>] = [:]
+    var workCount = 0
 
-    public init(_ nova: FakeNova = FakeNova()) { self.nova = nova }
+    /// With `ironic`, the compute model runs queued over wall time and starts with the server.
+    public init(_ nova: FakeNova = FakeNova(), ironic: FakeNovaIronicClient.Settings? = nil) {
+        self.nova = nova
+        self.ironic = ironic.map(FakeNovaIronicClient.init)
+        if ironic != nil { self.nova.compute.configuration.queued = true }
+    }
 
     /// Direct access for tests and the CLI.
     public func update<T: Sendable>(_ change: @Sendable (inout FakeNova) -> T) -> T { change(&nova) }
@@ -35,7 +47,9 @@ public actor FakeNovaServer {
     }
 
     private func run(_ work: @Sendable (inout FakeNova, Date) -> FakeNovaResponse) -> (FakeNovaResponse, Int) {
-        (work(&nova, Date()), nova.faults.latencyMilliseconds)
+        let response = work(&nova, Date())
+        perform(nova.takeComputeActions())  // e.g. the casts of accepted events in queued mode
+        return (response, nova.faults.latencyMilliseconds)
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -74,10 +88,11 @@ public actor FakeNovaServer {
             let body = try await Self.bytes(request)
             return try await self.answer { nova, _ in nova.setFaults(body: body) }
         }
+        addComputeRoutes(to: router)
         return router
     }
 
-    private static func bytes(_ request: Request) async throws -> [UInt8] {
+    static func bytes(_ request: Request) async throws -> [UInt8] {
         var buffer = try await request.body.collect(upTo: 1 << 20)
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
@@ -94,9 +109,16 @@ public actor FakeNovaServer {
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
                 await self.update { $0.endpoint = "http://\(host):\(bound)" }
+                await self.startCompute()
                 await onRunning(bound)
             },
             logger: logger)
-        try await app.run()
+        do {
+            try await app.run()
+        } catch {
+            stopCompute()
+            throw error
+        }
+        stopCompute()
     }
 }
