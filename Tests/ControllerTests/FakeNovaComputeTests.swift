@@ -1,6 +1,7 @@
 import Controller
 import ControllerCore
 import Foundation
+import HummingbirdBcrypt
 import Simulation
 import TestSupport
 import Testing
@@ -99,6 +100,35 @@ struct FakeNovaComputeTests {
         let log = await server.nova.compute.log.map(\.message)
         #expect(log.contains { $0.contains("no Ironic URL configured") })
         #expect(await server.nova.instances[Self.instance]?.vmState == "stopped")
+    }
+
+    @Test("Ironic behind HTTP basic: the right credentials list nodes; wrong ones are a logged 401, not a hang")
+    func basicCredentials() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferrum-nova-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("htpasswd").path
+        try "nova:\(Bcrypt.hash("s3cret", cost: 4))\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let users = try HtpasswdFile(path: file)
+        try await withController(count: 1) { harness in
+            try await withAPI(harness.controller, authentication: .httpBasic(users)) { ironic in
+                for (password, expected) in [("s3cret", "Node cache refreshed: 1 nodes"), ("guess", "HTTP 401")] {
+                    var nova = FakeNova()
+                    nova.compute.configuration.syncInterval = nil
+                    nova.compute.configuration.cacheRefreshInterval = nil
+                    let server = FakeNovaServer(nova, ironic: .init(baseURL: URL(string: ironic)!, user: "nova", password: password))
+                    await server.compute(.refreshCacheNow)
+                    let deadline = ContinuousClock.now + .seconds(20)
+                    var log = await server.nova.compute.log.map(\.message)
+                    while log.isEmpty, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                        log = await server.nova.compute.log.map(\.message)
+                    }
+                    #expect(log.contains { $0.contains(expected) }, "\(log)")
+                    #expect(!log.contains { $0.contains(password) }, "the password is never logged")
+                }
+            }
+        }
     }
 
     static func token(_ base: String) async throws -> String {

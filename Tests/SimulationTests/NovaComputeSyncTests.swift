@@ -208,4 +208,19 @@ import Testing
         #expect(nova.instanceActions[Self.a] == [FakeNovaInstanceAction(
             action: "stop", requestID: "req-00000000-0000-4000-8000-000000000001", origin: .event)])
     }
+
+    @Test func queued_events_of_one_request_apply_in_order_on_one_in_memory_object() {
+        var harness = NovaComputeHarness { $0.eventDelay = .seconds(1) }
+        harness.add(Self.a, node: "node-a", vmState: "stopped", power: 4)
+        let body = Array(#"{"events": [{"name": "power-update", "server_uuid": "\#(Self.a)", "tag": "POWER_ON"}, "#.utf8)
+            + Array(#"{"name": "power-update", "server_uuid": "\#(Self.a)", "tag": "POWER_OFF"}]}"#.utf8)
+        let (status, _, actions) = harness.nova.handleExternalEvents(body: body, microversion: "compute 2.76", now: .zero)
+        #expect(status == 200)
+        #expect(actions == [.startTimer(.castDelivered(host: "c1", cast: 1), after: .seconds(1))], "one cast per host")
+        #expect(harness.outcomes == [.pending, .pending])
+        #expect(harness.nova.instanceActions[Self.a]?.map(\.action) == ["start", "stop"])
+        harness.send(.timerFired(.castDelivered(host: "c1", cast: 1)))
+        #expect(harness.outcomes == [.applied, .applied])
+        #expect(harness.state(Self.a) == "stopped/4/None")
+    }
 }

@@ -64,6 +64,7 @@ extension FakeNova {
         if let value = json["fail_status"] as? Int { faults.failStatus = value }
         if let value = json["unauthorized_next"] as? Int { faults.unauthorizedNext = value }
         if let value = json["outage"] as? Bool { faults.outage = value }
+        if let value = json["max_body_bytes"] as? Int { faults.maxBodyBytes = value }
         if json["revoke_tokens"] as? Bool == true { revokeTokens() }
         return faultsJSON()
     }
@@ -71,7 +72,7 @@ extension FakeNova {
     public func faultsJSON() -> FakeNovaResponse {
         FakeNovaResponse(status: 200, json: [
             "latency_ms": faults.latencyMilliseconds, "fail_next": faults.failNext, "fail_status": faults.failStatus,
-            "unauthorized_next": faults.unauthorizedNext, "outage": faults.outage,
+            "unauthorized_next": faults.unauthorizedNext, "outage": faults.outage, "max_body_bytes": faults.maxBodyBytes,
         ])
     }
 }

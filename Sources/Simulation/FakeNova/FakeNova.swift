@@ -42,7 +42,7 @@ public struct FakeNova: Sendable {
     /// `POST /v2.1/os-server-external-events` after the token check, in Nova's pipeline order:
     /// 413 → microversion 400/406 → JSON 400 → schema 400 → per-event 404/400/200/422 → 200 or 207.
     public mutating func handleExternalEvents(body: [UInt8], microversion: String?) -> (status: Int, body: [UInt8]) {
-        guard body.count <= FakeNovaSchema.maxBodyBytes else { return (413, Self.tooLargeBody) }
+        guard body.count <= min(faults.maxBodyBytes, FakeNovaSchema.maxBodyBytes) else { return (413, Self.tooLargeBody) }
         let events: [ExternalEvent]
         do {
             let minor = try FakeNovaSchema.microversion(microversion, maxMinor: maxMinor).get()

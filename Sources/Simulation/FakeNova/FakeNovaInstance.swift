@@ -72,6 +72,8 @@ public struct FakeNovaFaults: Sendable, Equatable {
     public var unauthorizedNext = 0
     /// Every Nova and Keystone request gets 503 while on.
     public var outage = false
+    /// Bodies larger than this get 413; lowering it tests a client's split on 413 with few events.
+    public var maxBodyBytes = FakeNovaSchema.maxBodyBytes
 
     public init() {}
 }

@@ -11,7 +11,8 @@ import NIOCore
 ///     POST /v2.1/os-server-external-events needs X-Auth-Token of a live token
 ///     GET  /_fake/events                   every received event with its code and outcome
 ///     GET  /_fake/instances, POST /_fake/instances
-///     PUT  /_fake/faults                   {latency_ms, fail_next, fail_status, unauthorized_next, outage, revoke_tokens}
+///     PUT  /_fake/faults                   {latency_ms, fail_next, fail_status, unauthorized_next, outage, revoke_tokens,
+///                                          max_body_bytes}
 ///     GET  /v2.1/servers/{id}[/os-instance-actions], POST /_fake/sync, POST /_fake/refresh-cache, GET /_fake/log,
 ///     GET|PUT /_fake/compute               the compute model (FakeNovaServer+Compute.swift)
 public actor FakeNovaServer {
@@ -97,10 +98,11 @@ public actor FakeNovaServer {
     }
 
     /// Runs until cancelled. `onRunning` gets the bound port (useful with port 0); the catalog then points here.
-    public func serve(host: String = "127.0.0.1", port: Int,
+    /// `logLevel` .critical quiets the shutdown noise of open keep-alive connections (the demo).
+    public func serve(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .warning,
                       onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "ferrum.nova-sim")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "ferrum-nova-sim"),
