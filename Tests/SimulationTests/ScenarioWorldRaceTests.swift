@@ -106,4 +106,13 @@ import Testing
         // Time never runs backwards in the trace.
         #expect(zip(result.trace, result.trace.dropFirst()).allSatisfy { $0.at <= $1.at })
     }
+
+    @Test func confirmingOnNovasReadReleasesAHoldBeforeAnswering() {
+        let options = ScenarioWorldOptions(holdConfirmOnNovaRead: true)
+        let released = (UInt64(1)...40).contains { seed in
+            var world = ScenarioWorld(scenario: Self.seedRace(hold: true), seed: seed, options: options)
+            return world.run().trace.contains { $0.label.hasPrefix("hold released on Nova's read") }
+        }
+        #expect(released)
+    }
 }

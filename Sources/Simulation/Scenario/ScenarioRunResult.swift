@@ -16,10 +16,14 @@ public struct ScenarioWorldOptions: Sendable, Equatable {
     public var ironicAPILatency: Duration
     /// How often the mitigation looks the held instances up in Nova (GET /servers/{id}).
     public var holdConfirmInterval: Duration
+    /// Also look a held instance up before answering each of Nova's reads of its node, so a hold never outlives
+    /// Nova's application of the event into a read (closes half of the confirm gap, docs/scenarios.md).
+    public var holdConfirmOnNovaRead: Bool
 
     public init(traceDatagrams: Bool? = nil, keepAliveInterval: Duration = .seconds(25), syncWorkers: Int = 1_000,
                 powerAction: PowerActionConfiguration = .init(), powerFailureRecoveryInterval: Duration = .seconds(300),
-                ironicAPILatency: Duration = .milliseconds(20), holdConfirmInterval: Duration = .seconds(1)) {
+                ironicAPILatency: Duration = .milliseconds(20), holdConfirmInterval: Duration = .seconds(1),
+                holdConfirmOnNovaRead: Bool = false) {
         self.traceDatagrams = traceDatagrams
         self.keepAliveInterval = keepAliveInterval
         self.syncWorkers = max(1, syncWorkers)
@@ -27,6 +31,7 @@ public struct ScenarioWorldOptions: Sendable, Equatable {
         self.powerFailureRecoveryInterval = powerFailureRecoveryInterval
         self.ironicAPILatency = ironicAPILatency
         self.holdConfirmInterval = holdConfirmInterval
+        self.holdConfirmOnNovaRead = holdConfirmOnNovaRead
     }
 }
 
