@@ -59,7 +59,7 @@ public struct ScenarioWorld: Sendable {
     var consoleEntropy: [SeededGenerator] = []
     var consoleSessions: [UInt64] = []
     var consoleEstablished: [Bool] = []
-    var outstanding: [[(token: RequestToken, purpose: IPMIPurpose)]] = []
+    var outstanding: [[OutstandingRequest]] = []
     var consolePassword: [String] = []
     var actions: [RunningAction?] = []
     /// The last operator request per node (power action, Nova stop/start); nil when the hardware is the truth.
