@@ -103,8 +103,7 @@ extension ScenarioWorld {
     func bmcLane(_ index: Int) -> String { "bmc:" + names[index] }
 
     mutating func send(_ bytes: [UInt8], node index: Int, toBMC: Bool, after delay: Duration) {
-        let link = toBMC ? SimLink(from: lane(node: index), to: bmcLane(index))
-                         : SimLink(from: bmcLane(index), to: lane(node: index))
+        let link = toBMC ? linksToBMC[index] : linksToConsole[index]
         let sentAt = now + delay
         var deliveries = network.send(bytes, on: link, now: sentAt)
         // Held back behind the next datagram on the link: a late arrival that anything sent soon after overtakes.
