@@ -115,4 +115,15 @@ import Testing
         }
         #expect(released)
     }
+
+    @Test func pinnedSeedsMeetTheScenariosExpectation() {
+        var race = Self.seedRace()
+        race.expectation = .violates(.operatorIntentHolds)
+        race.seeds = (UInt64(1)...40).filter { ScenarioWorld.run(race, seed: $0).violated(.operatorIntentHolds) }
+        #expect(!race.seeds.isEmpty)
+        #expect(race.seeds.allSatisfy { race.meetsExpectation(ScenarioWorld.run(race, seed: $0)) })
+        let control = Self.seedRace(novaSync: false)
+        #expect(control.meetsExpectation(ScenarioWorld.run(control, seed: race.seeds[0])))
+        #expect(!race.meetsExpectation(ScenarioWorld.run(control, seed: race.seeds[0])))
+    }
 }

@@ -92,3 +92,21 @@ public struct ScenarioRunResult: Sendable {
     /// The trace as the byte-stable file: one JSON object per line.
     public var traceText: String { trace.map(\.jsonLine).joined(separator: "\n") + (trace.isEmpty ? "" : "\n") }
 }
+
+extension ScenarioWorld {
+    /// Builds the world and runs it once.
+    public static func run(_ scenario: Scenario, seed: UInt64, options: ScenarioWorldOptions = .init()) -> ScenarioRunResult {
+        var world = ScenarioWorld(scenario: scenario, seed: seed, options: options)
+        return world.run()
+    }
+}
+
+extension Scenario {
+    /// Whether one run gives what the scenario expects of every pinned seed.
+    public func meetsExpectation(_ result: ScenarioRunResult) -> Bool {
+        switch expectation {
+        case .invariantsHold: result.violations.isEmpty
+        case .violates(let invariant): result.violated(invariant)
+        }
+    }
+}
