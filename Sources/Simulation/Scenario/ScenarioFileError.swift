@@ -49,19 +49,12 @@ enum ScenarioDuration {
         }
         let fraction = parts.count == 2 ? parts[1] : ""
         guard whole.count <= 9, fraction.count <= 9, let wholeValue = Int64(whole) else { return .failure(.tooLong) }
-        var nanoseconds = wholeValue.multipliedReportingOverflow(by: unit.nanoseconds)
-        guard !nanoseconds.overflow else { return .failure(.tooLong) }
-        if !fraction.isEmpty, let fractionValue = Int64(fraction) {
-            var scale: Int64 = 1
-            for _ in 0..<fraction.count { scale *= 10 }
-            // fractionValue < 10^9 and unit ≤ 3.6e12, so split the product to stay inside Int64.
-            let part = fractionValue * (unit.nanoseconds / 1000) / scale * 1000
-                + fractionValue * (unit.nanoseconds % 1000) / scale
-            nanoseconds = nanoseconds.partialValue.addingReportingOverflow(part)
-            guard !nanoseconds.overflow else { return .failure(.tooLong) }
-        }
-        let duration = Duration.nanoseconds(nanoseconds.partialValue)
-        return duration <= longest ? .success(duration) : .failure(.tooLong)
+        var scale: Int128 = 1
+        for _ in 0..<fraction.count { scale *= 10 }
+        let fractionValue = Int128(fraction.isEmpty ? "0" : String(fraction)) ?? 0
+        let total = Int128(wholeValue) * Int128(unit.nanoseconds) + fractionValue * Int128(unit.nanoseconds) / scale
+        guard total <= Int128(longest.components.seconds) * 1_000_000_000 else { return .failure(.tooLong) }
+        return .success(.nanoseconds(Int64(total)))
     }
 
     enum DurationProblem: Error {

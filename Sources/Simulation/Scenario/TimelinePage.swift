@@ -70,7 +70,7 @@ struct TimelinePage {
             out += "<line x1=\"\(x)\" y1=\"0\" x2=\"\(x)\" y2=\"\(height)\" stroke=\"\(color(of: lane))\" "
                 + "stroke-opacity=\".45\"/>\n"
         }
-        var lastLabelY = Int.min
+        var lastLabelY = -1_000
         for label in layout.timeLabels where label.y - lastLabelY >= 14 {
             out += "<text class=\"time\" x=\"6\" y=\"\(label.y + 4)\">\(htmlEscaped(label.text))</text>\n"
             lastLabelY = label.y
