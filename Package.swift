@@ -111,7 +111,7 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation", "VirtualBMCCore", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation", "VirtualBMCCore", "ControllerCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "VirtualBMCCoreTests", dependencies: ["IPMI", "VirtualBMCCore"], swiftSettings: strictSettings),
         .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore"], swiftSettings: strictSettings),
         .testTarget(
