@@ -60,7 +60,7 @@ extension ScenarioCommand {
                 + "\(fastViolation.invariant.rawValue) at \(ScenarioReport.time(fastViolation.instant)): \(fastViolation.message)")
             print("reproduce: \(report.reproduction)")
             if let violation = result.violations.first {
-                print(report.excerpt(around: violation.traceIndex))
+                print(report.excerpt(for: violation))
             } else {
                 print("(the full-trace run of this seed did not repeat the violation: tracing changed the schedule)")
             }

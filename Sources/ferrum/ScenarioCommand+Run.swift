@@ -35,7 +35,7 @@ extension ScenarioCommand {
                 let report = ScenarioReport(scenario: scenario, file: file, seed: seed, mitigation: mitigation,
                                             result: result)
                 print(report.summary(wall: wall))
-                if let violation = result.violations.first, !quiet { print(report.excerpt(around: violation.traceIndex)) }
+                if let violation = result.violations.first, !quiet { print(report.excerpt(for: violation)) }
                 if !report.matchesExpectation || !result.violations.isEmpty {
                     print("reproduce: \(report.reproduction)")
                 }

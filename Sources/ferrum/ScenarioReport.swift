@@ -46,20 +46,52 @@ struct ScenarioReport {
         return lines.joined(separator: "\n")
     }
 
-    /// Trace lines within ±`radius` of `index`, the line itself marked.
+    /// Where to look for a violation found at the end of a run: the last state change of the node it names (the
+    /// moment the end state was decided), else the violation's own line.
+    func focus(of violation: ScenarioViolation) -> Int {
+        guard let node = violation.message.split(separator: ":").first.map(String.init), !node.contains(" ") else {
+            return violation.traceIndex
+        }
+        let lanes: Set<String> = ["node:\(node)", "bmc:\(node)"]
+        return result.trace[..<min(violation.traceIndex, result.trace.count)].lastIndex {
+            $0.kind == .state && (lanes.contains($0.lane) || $0.label.hasPrefix("\(node)/"))
+        } ?? violation.traceIndex
+    }
+
+    /// The excerpt around a violation's focus, and the violation's own line when the focus is elsewhere.
+    func excerpt(for violation: ScenarioViolation) -> String {
+        let focus = focus(of: violation)
+        var text = excerpt(around: focus)
+        if focus != violation.traceIndex, result.trace.indices.contains(violation.traceIndex) {
+            text += "\n   …\n>> " + line(result.trace[violation.traceIndex])
+        }
+        return text
+    }
+
+    private func line(_ event: TraceEvent) -> String {
+        let arrow = event.peer.isEmpty ? "" : " → \(event.peer)"
+        let what = event.kind == .violation ? "VIOLATION \(event.invariant): \(event.label)" : event.label
+        let time = Self.time(.microseconds(event.at))
+        return "\(String(repeating: " ", count: max(0, 14 - time.count)))\(time)  \(event.kind.rawValue)  \(event.lane)\(arrow)  \(what)"
+    }
+
+    /// Up to `radius` trace lines either side of `index`, the line itself marked. IPMI datagrams between a node and
+    /// its BMC (keep-alives, status reads) are left out, so the lines shown tell the story; `--trace` has them all.
     func excerpt(around index: Int, radius: Int = 15) -> String {
         let trace = result.trace
         guard !trace.isEmpty else { return "(empty trace)" }
         let center = min(max(0, index), trace.count - 1)
-        let range = max(0, center - radius)...min(trace.count - 1, center + radius)
-        var lines = ["trace lines \(range.lowerBound + 1)–\(range.upperBound + 1) of \(trace.count) around the violation:"]
-        for position in range {
-            let event = trace[position]
-            let arrow = event.peer.isEmpty ? "" : " → \(event.peer)"
-            let what = event.kind == .violation ? "VIOLATION \(event.invariant): \(event.label)" : event.label
-            let time = Self.time(.microseconds(event.at))
-            lines.append("\(position == center ? ">>" : "  ") \(String(repeating: " ", count: max(0, 14 - time.count)))\(time)  "
-                + "\(event.kind.rawValue)  \(event.lane)\(arrow)  \(what)")
+        let isDatagram = { (event: TraceEvent) in
+            [.send, .receive, .drop].contains(event.kind) && event.lane.hasPrefix("node:") || event.lane.hasPrefix("bmc:")
+                && [.send, .receive, .drop].contains(event.kind)
+        }
+        let before = trace[..<center].indices.reversed().filter { !isDatagram(trace[$0]) }.prefix(radius).reversed()
+        let after = trace[(center + 1)...].indices.filter { !isDatagram(trace[$0]) }.prefix(radius)
+        let shown = Array(before) + [center] + Array(after)
+        var lines = ["trace around the violation (\(shown.count) of \(trace.count) lines, >> marks the focus; IPMI datagrams "
+            + "left out, --trace has them):"]
+        for position in shown {
+            lines.append((position == center ? ">> " : "   ") + line(trace[position]))
         }
         return lines.joined(separator: "\n")
     }

@@ -93,7 +93,7 @@ struct ScenarioCommandLineTests {
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("operator-intent-holds  VIOLATED at"), "\(result.output)")
         #expect(result.output.contains("expected: violates operator-intent-holds — matches"), "\(result.output)")
-        #expect(result.output.contains("around the violation:") && result.output.contains(">> "), "\(result.output)")
+        #expect(result.output.contains("trace around the violation") && result.output.contains(">> "), "\(result.output)")
         #expect(result.output.contains("reproduce: ferrum scenario run \(Self.race) --seed 2"), "\(result.output)")
     }
 

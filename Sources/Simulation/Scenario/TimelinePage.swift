@@ -3,7 +3,8 @@ struct TimelinePage {
     let layout: TimelineLayout
     let title: String
 
-    private var width: Int { TimelineRenderer.left + layout.lanes.count * TimelineRenderer.laneWidth + 20 }
+    /// Room on the right for the last column's labels.
+    private var width: Int { TimelineRenderer.left + layout.lanes.count * TimelineRenderer.laneWidth + 160 }
 
     func html() -> String {
         var out = """
@@ -83,8 +84,8 @@ struct TimelinePage {
         for arrow in layout.arrows { out += self.arrow(arrow) }
         for dot in layout.dots { out += self.dot(dot) }
         for band in layout.bands {
-            out += "<g class=\"violation-band\"><title>\(htmlEscaped(band.text))</title><rect x=\"0\" y=\"\(band.y - 10)\" "
-                + "width=\"\(width)\" height=\"20\"/><text x=\"\(TimelineRenderer.left + 4)\" y=\"\(band.y + 4)\">"
+            out += "<g class=\"violation-band\"><title>\(htmlEscaped(band.text))</title><rect x=\"\(TimelineRenderer.left - 6)\" "
+                + "y=\"\(band.y - 10)\" width=\"\(width - TimelineRenderer.left + 6)\" height=\"20\"/><text x=\"\(TimelineRenderer.left + 4)\" y=\"\(band.y + 4)\">"
                 + "\(htmlEscaped(band.text))</text></g>\n"
         }
         return out + "</svg>\n"
