@@ -66,4 +66,18 @@ import VirtualBMCCore
         // No per-datagram lines for a fleet this size: the trace stays readable.
         #expect(!result.trace.contains { $0.kind == .send && $0.lane.hasPrefix("node:") })
     }
+
+    @Test func aRequestedSyncPassDoesNotStartASecondPeriodicSchedule() {
+        let scenario = Scenario(
+            name: "passes", summary: "one requested pass, then the 60 s schedule",
+            fleet: [ScenarioNodeGroup(count: 3, powerOn: true)],
+            timeline: [ScenarioStep(at: .seconds(1), action: .runControllerSync)],
+            settle: .seconds(599))
+        var world = ScenarioWorld(scenario: scenario, seed: 2)
+        let result = world.run()
+        // 1 requested + the periodic ones at 60, 120, …, 600 s.
+        #expect(result.counters.syncPasses == 11)
+        #expect(result.violations.isEmpty)
+        #expect(result.nodes.allSatisfy { $0.powerState == .powerOn && $0.bmcPowerOn })
+    }
 }

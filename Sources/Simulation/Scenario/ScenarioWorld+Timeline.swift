@@ -54,9 +54,14 @@ extension ScenarioWorld {
         case .novaOutage(let on):
             nova.faults.outage = on
         case .runNovaSync:
-            novaStep(.syncPeriodic(periodic: false))
+            // The test hook honours a disabled sync, so a control run can keep the same timeline.
+            if scenario.nova.syncInterval == nil {
+                record(.note, "nova-sync", "sync_power_state disabled: hook ignored")
+            } else {
+                computeInput(.runSyncNow)
+            }
         case .refreshNovaCache:
-            novaStep(.refreshCache(periodic: false))
+            computeInput(.refreshCacheNow)
         case .runControllerSync:
             startSyncPass()
         }
