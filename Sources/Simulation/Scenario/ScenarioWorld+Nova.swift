@@ -112,20 +112,22 @@ extension ScenarioWorld {
 
     // MARK: The user's API (`os-stop`, `os-start`)
 
-    mutating func novaUserRequest(_ uuid: String, start: Bool) {
-        guard var row = nova.instances[uuid] else { return }
+    /// Returns whether Nova accepted the request (202).
+    mutating func novaUserRequest(_ uuid: String, start: Bool) -> Bool {
+        guard var row = nova.instances[uuid] else { return false }
         let needed = start ? "stopped" : "active"
         let verb = start ? "start" : "stop"
         guard row.vmState == needed, row.taskState == nil else {
             record(.note, "nova-api", "\(instanceName(uuid))\(verb): 409 Conflict: Cannot '\(verb)' instance while it is "
                 + "in vm_state \(row.vmState), task_state \(row.taskState ?? "None")")
-            return
+            return false
         }
         row.taskState = start ? "powering-on" : "powering-off"
         nova.store(row, now: now)
         nova.recordAction(uuid, action: verb, origin: .event, requestID: "req-user-\(verb)-\(names[nodeOfInstance[uuid] ?? 0])")
         record(.note, "nova-api", "\(instanceName(uuid))\(verb): 202 Accepted")
         scheduler.schedule(.nova(start ? .startInstance(uuid) : .userStop(uuid)), after: scenario.nova.eventDelay)
+        return true
     }
 
     /// `start_instance`: power on through Ironic, poll until the target clears, then active/<fresh>/None.
