@@ -116,7 +116,7 @@ struct TimelinePage {
         default: "<circle cx=\"\(x)\" cy=\"\(dot.y)\" r=\"4.5\" fill=\"\(color(of: dot.lane))\"/>"
         }
         return "<g class=\"dot \(dot.kind.rawValue)\"><title>\(htmlEscaped(dot.label))</title>\(shape)<text x=\"\(x + 8)\" "
-            + "y=\"\(dot.y + 4)\">\(htmlEscaped(truncated(dot.label, 24)))</text></g>\n"
+            + "y=\"\(dot.y + 4)\">\(htmlEscaped(truncated(Self.shortLabel(dot.label), 26)))</text></g>\n"
     }
 
     private func color(of lane: String) -> String {
@@ -125,6 +125,14 @@ struct TimelinePage {
         if lane.hasPrefix("nova") { return "#6b46c1" }
         if lane == "controller" || lane == "notifier" { return "#2b6cb0" }
         return "#444"
+    }
+
+    /// Nova's log levels take room the label needs: DEBUG and INFO go, WARNING becomes a sign (the title keeps all).
+    static func shortLabel(_ label: String) -> String {
+        for (prefix, replacement) in [("DEBUG ", ""), ("INFO ", ""), ("WARNING ", "⚠ ")] where label.hasPrefix(prefix) {
+            return replacement + label.dropFirst(prefix.count)
+        }
+        return label
     }
 
     private func truncated(_ text: String, _ limit: Int) -> String {
