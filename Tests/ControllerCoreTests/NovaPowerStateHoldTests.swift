@@ -33,6 +33,14 @@ struct NovaPowerStateHoldTests {
         #expect(hold.entries.isEmpty)
     }
 
+    @Test("released once Nova's vm_state follows the event, even if a sync left power_state stale (active/4)")
+    func vmStateDecides() {
+        var hold = hold()
+        hold.recorded(nodeID: "n1", previous: .powerOff, event: event(.powerOn), requestedByNova: false)
+        let staleSync = NovaInstanceView(vmState: "active", powerState: 4, taskState: nil)
+        #expect(hold.observed(instanceUUID: instance, view: staleSync, now: start + .seconds(1)) == "n1")
+    }
+
     @Test("a hold ends after maximumHold even if Nova never applies the event")
     func expires() {
         var hold = hold(maximum: .seconds(30))

@@ -28,24 +28,14 @@ struct ScenarioRunTests {
             : result.violations.map { "\($0.invariant.rawValue): \($0.message)" }.joined(separator: "; ")
     }
 
-    /// The mitigation's confirm gap (docs/scenarios.md, "The mitigation"): the hold outlives Nova's application of
-    /// the event, and a sync in that gap stops the node by another path. Known, so the suite flags its fix.
-    static let confirmGap = "NovaPowerStateHold outlives Nova's application of the event (the confirm gap)"
-
     @Test(arguments: ScenarioFiles.paths)
     func pinnedSeedsGiveTheExpectation(path: String) throws {
         let scenario = try ScenarioFiles.load(path)
-        let check = {
-            for seed in scenario.seeds {
-                let result = Self.run(scenario, seed: seed)
-                let matched = Self.matches(scenario, result)
-                #expect(matched, "\(Self.describe(result)); \(Self.reproduce(path, seed))")
-            }
-        }
-        if scenario.controller.holdPowerStateUntilApplied {
-            withKnownIssue(Comment(rawValue: Self.confirmGap)) { check() }
-        } else {
-            check()
+        #expect(!scenario.seeds.isEmpty)
+        for seed in scenario.seeds {
+            let result = Self.run(scenario, seed: seed)
+            let matched = Self.matches(scenario, result)
+            #expect(matched, "\(Self.describe(result)); \(Self.reproduce(path, seed))")
         }
     }
 
@@ -84,12 +74,9 @@ struct ScenarioRunTests {
             if !result.violations.isEmpty { mitigatedFailures.append((seed, result)) }
         }
         #expect(undone > 0, "no seed of \(first)..<\(first + 300) hit the race without the mitigation")
-        withKnownIssue(Comment(rawValue: Self.confirmGap)) {
-            for (seed, result) in mitigatedFailures.prefix(3) {
-                let held = result.violations.isEmpty
-                #expect(held,
-                        "\(Self.describe(result)); \(Self.reproduce("scenarios/seed-race-mitigated.yaml", seed))")
-            }
+        #expect(mitigatedFailures.isEmpty, "\(mitigatedFailures.count) of 300 mitigated seeds failed")
+        for (seed, result) in mitigatedFailures.prefix(3) {
+            Issue.record("\(Self.describe(result)); \(Self.reproduce("scenarios/seed-race-mitigated.yaml", seed))")
         }
     }
 
@@ -137,11 +124,7 @@ struct ScenarioCommandLineTests {
         #expect(found.output.contains("reproduce: ferrum scenario run \(Self.race) --seed "), "\(found.output)")
         let clean = try await ExternalTool.run(ExternalTool.ferrum,
                                                ["scenario", "explore", Self.race, "--seeds", "50", "--mitigation", "on"])
-        #expect(clean.status == 0 || clean.output.contains("reproduce: ferrum scenario run \(Self.race) --seed "),
-                "\(clean.output)")
-        withKnownIssue(Comment(rawValue: ScenarioRunTests.confirmGap)) {
-            #expect(clean.status == 0 && clean.output.contains("no violation in 50 seeds"), "\(clean.output)")
-        }
+        #expect(clean.status == 0 && clean.output.contains("no violation in 50 seeds"), "\(clean.output)")
     }
 
     @Test func timelineAndTraceFiles() async throws {

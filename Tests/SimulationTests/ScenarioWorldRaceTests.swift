@@ -50,7 +50,7 @@ import Testing
     /// interval, so a sync in that gap reads the held state from its cache, writes power_state 4, re-checks "fresh"
     /// (still held) and calls the stop API; Nova's view then never matches the hold's release rule and the next sync
     /// powers the node off. Marked as a known issue so the test fails once the gap is closed.
-    @Test func withTheMitigationTheOnlyLossesComeFromTheConfirmGapAfterNovaApplied() {
+    @Test func withTheMitigationNoSeedLosesTheOperatorsPowerOn() {
         var lost: [UInt64] = []
         for seed in UInt64(1)...200 {
             let result = Self.run(Self.seedRace(hold: true), seed: seed)
@@ -67,9 +67,7 @@ import Testing
         }
         let sample = Self.run(Self.seedRace(hold: true), seed: 1)
         #expect(sample.trace.contains { $0.label.hasPrefix("hold released") })
-        withKnownIssue("the hold outlives Nova's application of the event by up to one confirm interval") {
-            #expect(lost.isEmpty, "\(lost.count) of 200 seeds lose the operator's power-on: \(lost.prefix(10))")
-        }
+        #expect(lost.isEmpty, "\(lost.count) of 200 seeds lose the operator's power-on: \(lost.prefix(10))")
     }
 
     @Test func withNovaSyncDisabledEverySeedPasses() {

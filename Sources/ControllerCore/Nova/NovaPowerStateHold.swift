@@ -112,12 +112,17 @@ public struct NovaInstanceView: Sendable, Hashable {
         self.taskState = taskState
     }
 
-    /// Nova has applied `tag`: the state nova-compute's `power_update` writes (nova.md §2 step 6), no task left.
+    /// Nova's intent matches `tag` and no task is in flight: vm_state is what nova-compute's `power_update` writes
+    /// (nova.md §2 step 6). power_state is deliberately not compared: Nova's sync rewrites it from whatever it last
+    /// read (step 6 of §3.3), so a sync that read the held state can leave `active/4`, and a hold waiting for `1`
+    /// would then outlive its purpose and expire into exactly the force-stop it exists to prevent (found by
+    /// `ferrum scenario explore scenarios/seed-race-mitigated.yaml`). With vm_state right, Nova's matrix only
+    /// re-reads and corrects power_state.
     public func shows(_ tag: NovaPowerUpdate.Tag) -> Bool {
         guard taskState == nil else { return false }
         switch tag {
-        case .powerOn: return vmState == "active" && powerState == 1
-        case .powerOff: return vmState == "stopped" && powerState == 4
+        case .powerOn: return vmState == "active"
+        case .powerOff: return vmState == "stopped"
         }
     }
 }

@@ -17,13 +17,14 @@ public struct ScenarioWorldOptions: Sendable, Equatable {
     /// How often the mitigation looks the held instances up in Nova (GET /servers/{id}).
     public var holdConfirmInterval: Duration
     /// Also look a held instance up before answering each of Nova's reads of its node, so a hold never outlives
-    /// Nova's application of the event into a read (closes half of the confirm gap, docs/scenarios.md).
+    /// Nova's application of the event into a read. The controller does the same (`[nova]
+    /// hold_power_state_until_applied`); off only to show the gap a periodic confirmation alone leaves.
     public var holdConfirmOnNovaRead: Bool
 
     public init(traceDatagrams: Bool? = nil, keepAliveInterval: Duration = .seconds(25), syncWorkers: Int = 1_000,
                 powerAction: PowerActionConfiguration = .init(), powerFailureRecoveryInterval: Duration = .seconds(300),
                 ironicAPILatency: Duration = .milliseconds(20), holdConfirmInterval: Duration = .seconds(1),
-                holdConfirmOnNovaRead: Bool = false) {
+                holdConfirmOnNovaRead: Bool = true) {
         self.traceDatagrams = traceDatagrams
         self.keepAliveInterval = keepAliveInterval
         self.syncWorkers = max(1, syncWorkers)
