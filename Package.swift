@@ -81,7 +81,10 @@ let package = Package(
         // Virtual time and a seeded, lossy in-memory network for deterministic runs.
         .target(
             name: "Simulation",
-            dependencies: ["IPMI", "VirtualBMCCore", "ControllerCore", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "IPMI", "VirtualBMCCore", "ControllerCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strictSettings
         ),
         // Benchmarks run by `ferrum bench`; results go to docs/benchmarks.md, never into timed tests.
@@ -108,7 +111,7 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation", "VirtualBMCCore", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "SimulationTests", dependencies: ["IPMI", "Simulation", "VirtualBMCCore", "ControllerCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "VirtualBMCCoreTests", dependencies: ["IPMI", "VirtualBMCCore"], swiftSettings: strictSettings),
         .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore"], swiftSettings: strictSettings),
         .testTarget(

@@ -1,7 +1,7 @@
 import Yams
 
 /// Reads a fleet file node by node, so that every semantic error knows the line of the value that caused it.
-enum FleetFileReader {
+package enum FleetFileReader {
     /// A BMC with the places its name and endpoint came from, for duplicate errors found after expansion.
     private struct Placed {
         var spec: BMCSpec

@@ -59,7 +59,7 @@ extension FleetFileReader {
         return suites
     }
 
-    static func readTimings(_ value: YAMLValue,
+    package static func readTimings(_ value: YAMLValue,
                             over base: ChassisTimings) throws(FleetConfigurationError) -> ChassisTimings {
         let mapping = try value.mapping(keys: FleetKeys.timings, in: "timings")
         var timings = base
@@ -70,7 +70,7 @@ extension FleetFileReader {
         return timings
     }
 
-    static func readFaults(_ value: YAMLValue, over base: FaultSpec) throws(FleetConfigurationError) -> FaultSpec {
+    package static func readFaults(_ value: YAMLValue, over base: FaultSpec) throws(FleetConfigurationError) -> FaultSpec {
         let mapping = try value.mapping(keys: FleetKeys.faults, in: "faults")
         var faults = base
         if let value = mapping["packet_loss"] { faults.packetLoss = try value.probability() }

@@ -1,8 +1,10 @@
 import Yams
 
 /// Turns text into one YAML node tree, translating Yams' errors into located `FleetConfigurationError`s.
-enum YAMLDocument {
-    static func compose(_ text: String) throws(FleetConfigurationError) -> Node {
+package enum YAMLDocument {
+    /// `emptyMessage` is what an empty file is told (the scenario reader shares this function).
+    package static func compose(_ text: String, emptyMessage: String = "the fleet file is empty; it needs at least 'bmcs:'")
+        throws(FleetConfigurationError) -> Node {
         let root: Node?
         do {
             // The basic resolver tags nothing: the reader interprets scalar text itself (see `YAMLValue`), and
@@ -14,7 +16,7 @@ enum YAMLDocument {
             throw FleetConfigurationError(message: "cannot read the file as YAML: \(error)")
         }
         guard let root, !YAMLValue(node: root, key: "file").isNull else {
-            throw FleetConfigurationError(line: 1, message: "the fleet file is empty; it needs at least 'bmcs:'")
+            throw FleetConfigurationError(line: 1, message: emptyMessage)
         }
         return root
     }

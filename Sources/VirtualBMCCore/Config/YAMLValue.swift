@@ -5,14 +5,19 @@ import Yams
 /// Scalars are read from their text, not through YAML's type resolution: a password written `0123` stays "0123",
 /// and `power: on` is the word "on" rather than YAML 1.1's boolean. Numbers and booleans must be plain (unquoted)
 /// scalars, because a quoted `"623"` is a string and a quoted number is usually a mistake worth pointing at.
-struct YAMLValue {
-    let node: Node
+package struct YAMLValue {
+    package let node: Node
     /// The key for messages: "port", "faults", "user".
-    let key: String
+    package let key: String
 
-    var mark: Mark? { node.mark }
+    package init(node: Node, key: String) {
+        self.node = node
+        self.key = key
+    }
 
-    func error(_ message: String) -> FleetConfigurationError {
+    package var mark: Mark? { node.mark }
+
+    package func error(_ message: String) -> FleetConfigurationError {
         FleetConfigurationError(at: mark, message)
     }
 
@@ -25,7 +30,7 @@ struct YAMLValue {
         do { return try body() } catch { throw self.error(error) }
     }
 
-    var isNull: Bool {
+    package var isNull: Bool {
         guard case let .scalar(scalar) = node else { return false }
         // Tags are ignored like everywhere else here, except an explicit !!null.
         if scalar.tag.description == Tag.Name.null.rawValue { return true }
@@ -33,7 +38,7 @@ struct YAMLValue {
     }
 
     /// What the node is, for "expected ..., got ..." messages.
-    var kindDescription: String {
+    package var kindDescription: String {
         switch node {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
@@ -45,7 +50,7 @@ struct YAMLValue {
         }
     }
 
-    func string() throws(FleetConfigurationError) -> String {
+    package func string() throws(FleetConfigurationError) -> String {
         guard case let .scalar(scalar) = node, !isNull else {
             throw error("\(key): expected text, got \(kindDescription)")
         }
@@ -60,7 +65,7 @@ struct YAMLValue {
         return scalar.string
     }
 
-    func integer() throws(FleetConfigurationError) -> Int {
+    package func integer() throws(FleetConfigurationError) -> Int {
         let text = try plainText(expecting: "an integer")
         let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
         guard !digits.isEmpty, digits.utf8.allSatisfy(Rules.isDigit) else {
@@ -70,7 +75,7 @@ struct YAMLValue {
         return value
     }
 
-    func unsigned64() throws(FleetConfigurationError) -> UInt64 {
+    package func unsigned64() throws(FleetConfigurationError) -> UInt64 {
         let value = try plainText(expecting: "an integer")
         guard let number = UInt64(value) else {
             throw error("\(key): expected an integer between 0 and \(UInt64.max), got '\(value)'")
@@ -78,7 +83,7 @@ struct YAMLValue {
         return number
     }
 
-    func bool() throws(FleetConfigurationError) -> Bool {
+    package func bool() throws(FleetConfigurationError) -> Bool {
         let text = try plainText(expecting: "true or false")
         switch text {
         case "true", "True", "TRUE": return true
@@ -87,34 +92,34 @@ struct YAMLValue {
         }
     }
 
-    func probability() throws(FleetConfigurationError) -> Double {
+    package func probability() throws(FleetConfigurationError) -> Double {
         let text = try plainText(expecting: "a probability between 0 and 1")
         do { return try Rules.probability(text) } catch { throw self.error("\(key): \(error.message)") }
     }
 
-    func milliseconds() throws(FleetConfigurationError) -> Duration {
+    package func milliseconds() throws(FleetConfigurationError) -> Duration {
         let text = try plainText(expecting: "milliseconds")
         do { return try Rules.milliseconds(text) } catch { throw self.error("\(key): \(error.message)") }
     }
 
-    func list() throws(FleetConfigurationError) -> [YAMLValue] {
+    package func list() throws(FleetConfigurationError) -> [YAMLValue] {
         guard case let .sequence(sequence) = node else { throw error("\(key): expected a list, got \(kindDescription)") }
         return sequence.map { YAMLValue(node: $0, key: key) }
     }
 
-    func mapping(keys: [String], in what: String) throws(FleetConfigurationError) -> YAMLMapping {
+    package func mapping(keys: [String], in what: String) throws(FleetConfigurationError) -> YAMLMapping {
         try YAMLMapping(self, keys: keys, in: what)
     }
 }
 
 /// A YAML mapping whose keys were checked against the keys it may have; unknown keys are errors, since a typo
 /// silently falling back to a default is the worst kind of configuration bug.
-struct YAMLMapping {
-    let mark: Mark?
+package struct YAMLMapping {
+    package let mark: Mark?
     private var values: [String: YAMLValue] = [:]
     private var keyMarks: [String: Mark] = [:]
 
-    init(_ value: YAMLValue, keys allowed: [String], in what: String) throws(FleetConfigurationError) {
+    package init(_ value: YAMLValue, keys allowed: [String], in what: String) throws(FleetConfigurationError) {
         guard case let .mapping(mapping) = value.node else {
             throw value.error("\(value.key): expected a mapping, got \(value.kindDescription)")
         }
@@ -132,11 +137,11 @@ struct YAMLMapping {
         }
     }
 
-    subscript(key: String) -> YAMLValue? { values[key] }
+    package subscript(key: String) -> YAMLValue? { values[key] }
 
-    func keyMark(_ key: String) -> Mark? { keyMarks[key] }
+    package func keyMark(_ key: String) -> Mark? { keyMarks[key] }
 
-    func error(_ message: String) -> FleetConfigurationError {
+    package func error(_ message: String) -> FleetConfigurationError {
         FleetConfigurationError(at: mark, message)
     }
 
@@ -150,7 +155,7 @@ struct YAMLMapping {
     }
 
     /// Levenshtein distance, for "did you mean" hints on short keys.
-    static func editDistance(_ lhs: String, _ rhs: String) -> Int {
+    package static func editDistance(_ lhs: String, _ rhs: String) -> Int {
         let a = Array(lhs.utf8), b = Array(rhs.utf8)
         guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
         var previous = Array(0...b.count)
@@ -166,7 +171,7 @@ struct YAMLMapping {
 }
 
 extension FleetConfigurationError {
-    init(at mark: Mark?, _ message: String) {
+    package init(at mark: Mark?, _ message: String) {
         self.init(line: mark?.line, column: mark?.column, message: message)
     }
 }
