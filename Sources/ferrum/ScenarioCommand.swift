@@ -7,7 +7,7 @@ struct ScenarioCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scenario",
         abstract: "Run scenario files in virtual time, search seeds for invariant violations, draw timelines.",
-        subcommands: [List.self, Live.self])
+        subcommands: [Run.self, Explore.self, List.self])
 
     /// Exit statuses: 0 the run matched the file's expectation, 1 it did not, 2 the file is invalid.
     static let mismatch: Int32 = 1

@@ -6,13 +6,13 @@ struct ScenarioTimelineTests {
     static let trace = [
         TraceEvent(at: 0, kind: .step, lane: "scenario", label: "power on node-0001"),
         TraceEvent(at: 1_000, kind: .send, lane: "controller", peer: "bmc:node-0001", id: "m1", label: "Chassis Control: power on"),
-        TraceEvent(at: 2_000, kind: .receive, lane: "bmc:node-0001", peer: "controller", id: "m1", label: "Chassis Control: power on"),
+        TraceEvent(at: 2_000, kind: .receive, lane: "controller", peer: "bmc:node-0001", id: "m1", label: "Chassis Control: power on"),
         TraceEvent(at: 2_000, kind: .state, lane: "bmc:node-0001", label: "power off → power on"),
         TraceEvent(at: 3_000, kind: .send, lane: "controller", peer: "nova-api", id: "m2", label: "power-update POWER_ON"),
         TraceEvent(at: 4_000, kind: .drop, lane: "controller", peer: "nova-api", id: "m2", label: "power-update POWER_ON"),
         TraceEvent(at: 300_000_000, kind: .note, lane: "nova-sync", label: "force_stop <instance> & \"quoted\""),
         TraceEvent(at: 300_000_500, kind: .send, lane: "nova-compute:compute-1", peer: "controller", id: "m3", label: "power off"),
-        TraceEvent(at: 300_001_000, kind: .receive, lane: "controller", peer: "nova-compute:compute-1", id: "m3", label: "power off"),
+        TraceEvent(at: 300_001_000, kind: .receive, lane: "nova-compute:compute-1", peer: "controller", id: "m3", label: "power off"),
         TraceEvent(at: 900_000_000, kind: .violation, lane: "scenario", label: "node-0001 is power off, the operator asked for power on",
                    invariant: "operator-intent-holds"),
     ]
@@ -31,6 +31,8 @@ struct ScenarioTimelineTests {
         #expect(positions.allSatisfy { $0 != nil } && positions.map { $0! } == positions.map { $0! }.sorted(), "lane order")
         #expect(Self.count("<g class=\"arrow\">", in: html) == 2)
         #expect(Self.count("<g class=\"arrow drop\">", in: html) == 1)
+        // Sender → receiver: the controller's column (x 321) to the BMC's (x 471), never a stub within one column.
+        #expect(html.contains("<line x1=\"321\" y1=\"44\" x2=\"471\" y2=\"60\" marker-end"), "\(html)")
         #expect(Self.count("<g class=\"dot ", in: html) == 3)
         #expect(Self.count("<g class=\"violation-band\">", in: html) == 1)
         #expect(html.contains("operator-intent-holds: node-0001 is power off"))
@@ -61,8 +63,8 @@ struct ScenarioTimelineTests {
             let node = "node-\(1000 + index)"
             trace.append(TraceEvent(at: Int64(index) * 1000, kind: .send, lane: "controller", peer: "bmc:\(node)",
                                     id: "m\(index)", label: "Get Chassis Status"))
-            trace.append(TraceEvent(at: Int64(index) * 1000 + 500, kind: .receive, lane: "bmc:\(node)",
-                                    peer: "controller", id: "m\(index)", label: "Get Chassis Status"))
+            trace.append(TraceEvent(at: Int64(index) * 1000 + 500, kind: .receive, lane: "controller",
+                                    peer: "bmc:\(node)", id: "m\(index)", label: "Get Chassis Status"))
         }
         trace.insert(TraceEvent(at: 150_000, kind: .violation, lane: "scenario", label: "node-1150 bad",
                                 invariant: "nova-agrees"), at: 300)

@@ -66,4 +66,40 @@ import VirtualBMCCore
         // No per-datagram lines for a fleet this size: the trace stays readable.
         #expect(!result.trace.contains { $0.kind == .send && $0.lane.hasPrefix("node:") })
     }
+
+    @Test func aRequestedSyncPassDoesNotStartASecondPeriodicSchedule() {
+        let scenario = Scenario(
+            name: "passes", summary: "one requested pass, then the 60 s schedule",
+            fleet: [ScenarioNodeGroup(count: 3, powerOn: true)],
+            timeline: [ScenarioStep(at: .seconds(1), action: .runControllerSync)],
+            settle: .seconds(599))
+        var world = ScenarioWorld(scenario: scenario, seed: 2)
+        let result = world.run()
+        // 1 requested + the periodic ones at 60, 120, …, 600 s.
+        #expect(result.counters.syncPasses == 11)
+        #expect(result.violations.isEmpty)
+        #expect(result.nodes.allSatisfy { $0.powerState == .powerOn && $0.bmcPowerOn })
+    }
+
+    @Test func novaUsersStopAndStartThroughTheControllerAndABusyNodeRefuses() {
+        let scenario = Scenario(
+            name: "nova-users", summary: "os-stop and os-start reach the BMC through the controller",
+            fleet: [ScenarioNodeGroup(count: 2, powerOn: true, timings: ChassisTimings(powerTransition: .seconds(3)))],
+            network: ScenarioNetwork(latency: .milliseconds(1), jitter: .milliseconds(2), loss: 0.02),
+            timeline: [
+                ScenarioStep(at: .seconds(5), action: .novaStop(.names(["node-0001"]))),
+                // While Nova's soft power off runs, the operator's request is refused (409) and asks for nothing.
+                ScenarioStep(at: .seconds(6), action: .powerAction(.names(["node-0001"]), .powerOn)),
+                ScenarioStep(at: .seconds(120), action: .novaStart(.names(["node-0001"]))),
+                ScenarioStep(at: .seconds(125), action: .novaStart(.names(["node-0002"]))),
+            ],
+            settle: .seconds(300))
+        var world = ScenarioWorld(scenario: scenario, seed: 4)
+        let result = world.run()
+        #expect(result.violations.isEmpty, "\(result.violations.map(\.message))")
+        #expect(result.counters.refusals >= 1)
+        #expect(result.trace.contains { $0.lane == "nova-api" && $0.label.contains("node-0002: start: 409") })
+        #expect(result.trace.contains { $0.kind == .state && $0.lane == "bmc:node-0001" && $0.label == "power on → power off" })
+        #expect(result.nodes.allSatisfy { $0.bmcPowerOn && $0.novaVMState == "active" && $0.novaTaskState == nil })
+    }
 }

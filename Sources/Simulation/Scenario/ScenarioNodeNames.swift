@@ -1,12 +1,11 @@
-/// How a scenario names its nodes: group `node` with count 500 holds `node-0001` … `node-0500` (at least four digits,
-/// more when the count needs them), and selectors such as `node-[0001-0500]` pick a run of them.
+/// How a scenario names its nodes, as `ScenarioWorld` does: group `node` with count 500 holds `node-0001` …
+/// `node-0500` (the index padded to at least four digits), and selectors such as `node-[0001-0500]` pick a run.
 public enum ScenarioNodeNames {
     public static let maxCount = 100_000
 
     public static func name(prefix: String, index: Int, count: Int) -> String {
         let digits = String(index)
-        let width = max(4, String(count).count)
-        return prefix + "-" + String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return prefix + "-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     /// Every node name of a group, in order.

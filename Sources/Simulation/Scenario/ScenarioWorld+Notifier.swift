@@ -76,14 +76,10 @@ extension ScenarioWorld {
             label = "\(outage.status)"
         } else {
             checkDeliveredInOrder(request.events)
-            let answer = nova.handleExternalEvents(body: request.body, microversion: "2.76")
+            let answer = nova.handleExternalEvents(body: request.body, microversion: "2.76", now: now)
             result = Self.translate(status: answer.status, body: answer.body)
             label = "\(answer.status)"
-            let pending = nova.pendingCompute
-            for item in pending[consumedPendingCompute...] {
-                scheduler.schedule(.nova(.powerUpdateArrives(item)), after: scenario.nova.eventDelay)
-            }
-            consumedPendingCompute = pending.count
+            performCompute(answer.actions)
         }
         record(.send, "nova-api", label, peer: "notifier", id: id + "r")
         scheduler.schedule(.notifierResponse(request.id, result, label: label), after: scenario.nova.apiLatency)

@@ -3,52 +3,53 @@ import IPMI
 
 // The periodic power sync and the power failure recovery, as PowerController and NodeActor run them.
 extension ScenarioWorld {
-    /// The periodic task: a pass one interval after the last one started, or at once if it overran (never overlapping).
+    /// The periodic task (PowerController.periodically): runs a pass, or joins the one running; the next run is one
+    /// interval after this one fired, or at once when the pass overran, so passes never overlap.
     mutating func periodicSyncPass() {
-        if syncRunner != nil {
-            syncPassRequested = true
-            return
-        }
+        periodicSyncWaiting = true
+        periodicSyncFiredAt = now
         startSyncPass()
     }
 
-    /// Starts a pass now, or joins the one running.
+    /// Starts a pass now, or joins the one running (PowerController.syncPass).
     mutating func startSyncPass() {
         guard syncRunner == nil else { return }
         counters.syncPasses += 1
         failureCounts.retain(only: Set(nodes.map(\.id)))
         passCounts = failureCounts
         let plan = PowerSyncPassPlan.sync(nodes: nodes, failureCounts: failureCounts.counts)
-        syncPassStartedAt = now
         record(.note, "controller", "sync pass: \(plan.order.count) to read, \(plan.skipped.count) skipped")
         syncRunner = PowerSyncPassRunner(plan: plan, failureCounts: failureCounts, concurrencyLimit: options.syncWorkers)
         runnerHandle(.start)
     }
 
+    /// Feeds the pass runner; it is taken out while it works so its tables are never copied (1,000-node passes).
     mutating func runnerHandle(_ event: PowerSyncPassRunner.Event) {
         guard var runner = syncRunner else { return }
+        syncRunner = nil
         var pending = runner.handle(event)
-        syncRunner = runner
-        while !pending.isEmpty {
-            switch pending.removeFirst() {
+        var position = 0
+        var completed = false
+        while position < pending.count {
+            let action = pending[position]
+            position += 1
+            switch action {
             case .syncNode(let id):
                 guard let index = indexByID[id], let immediate = startSyncRead(index) else { continue }
-                guard var runner = syncRunner else { return }
                 pending += runner.handle(.nodeFinished(id, immediate))
-                syncRunner = runner
             case .passComplete(let counts):
                 failureCounts = counts
-                syncRunner = nil
-                record(.note, "controller", "sync pass done")
-                let interval = syncConfiguration.syncPowerStateInterval
-                if interval > .zero {
-                    scheduler.schedule(.controllerSyncPass, at: max(syncPassStartedAt + interval, now))
-                }
-                if syncPassRequested {
-                    syncPassRequested = false
-                    startSyncPass()
-                }
+                completed = true
             }
+        }
+        guard completed else {
+            syncRunner = runner
+            return
+        }
+        record(.note, "controller", "sync pass done")
+        if periodicSyncWaiting {
+            periodicSyncWaiting = false
+            scheduler.schedule(.controllerSyncPass, at: max(periodicSyncFiredAt + syncConfiguration.syncPowerStateInterval, now))
         }
     }
 

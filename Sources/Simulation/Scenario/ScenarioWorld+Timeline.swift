@@ -19,17 +19,16 @@ extension ScenarioWorld {
         record(.step, "scenario", Self.describe(action))
         switch action {
         case .powerAction(let selector, let power):
-            for index in select(selector) {
+            // A refused request (409) asked for nothing the operator can expect to hold.
+            for index in select(selector) where requestPowerAction(power, node: index) {
                 intent[index] = power.targetState
-                requestPowerAction(power, node: index)
             }
         case .novaStop(let selector), .novaStart(let selector):
             var start = false
             if case .novaStart = action { start = true }
             for index in select(selector) {
-                guard let uuid = instanceOfNode[index] else { continue }
+                guard let uuid = instanceOfNode[index], novaUserRequest(uuid, start: start) else { continue }
                 intent[index] = start ? .powerOn : .powerOff
-                novaUserRequest(uuid, start: start)
             }
         case .pressPowerButton(let selector):
             for index in select(selector) {
@@ -54,9 +53,14 @@ extension ScenarioWorld {
         case .novaOutage(let on):
             nova.faults.outage = on
         case .runNovaSync:
-            novaStep(.syncPeriodic(periodic: false))
+            // The test hook honours a disabled sync, so a control run can keep the same timeline.
+            if scenario.nova.syncInterval == nil {
+                record(.note, "nova-sync", "sync_power_state disabled: hook ignored")
+            } else {
+                computeInput(.runSyncNow)
+            }
         case .refreshNovaCache:
-            novaStep(.refreshCache(periodic: false))
+            computeInput(.refreshCacheNow)
         case .runControllerSync:
             startSyncPass()
         }

@@ -70,8 +70,8 @@ public struct ScenarioWorld: Sendable {
     var failureCounts = PowerSyncFailureCounts()
     var passCounts = PowerSyncFailureCounts()
     var syncRunner: PowerSyncPassRunner?
-    var syncPassStartedAt: Duration = .zero
-    var syncPassRequested = false
+    var periodicSyncWaiting = false
+    var periodicSyncFiredAt: Duration = .zero
 
     // Controller: the Nova outbox and its notifier.
     var notifier: NovaNotifierMachine
@@ -83,8 +83,6 @@ public struct ScenarioWorld: Sendable {
 
     // Nova.
     var nova: FakeNova
-    var compute: NovaComputeModel
-    var consumedPendingCompute = 0
     /// Newest outbox id Nova's API received per instance, for `delivered-in-order`.
     var lastReceivedByInstance: [String: Int64] = [:]
     var instanceOfNode: [String?] = []
@@ -119,7 +117,7 @@ public struct ScenarioWorld: Sendable {
         notifierPollInterval = max(.milliseconds(10), controller.novaBatchWindow)
         nova = FakeNova()
         nova.applyImmediately = false
-        compute = NovaComputeModel(scenario: scenario.nova)
+        nova.compute = NovaCompute(configuration: Self.computeConfiguration(scenario.nova), seed: novaRandom.next())
         hold = NovaPowerStateHold(configuration: .init(enabled: controller.holdPowerStateUntilApplied))
         for group in scenario.fleet {
             for number in stride(from: 1, through: group.count, by: 1) {
@@ -160,7 +158,7 @@ public struct ScenarioWorld: Sendable {
             nodeOfInstance[instance] = index
             nova.add(FakeNovaInstance(uuid: instance, vmState: group.powerOn ? "active" : "stopped",
                                       powerState: group.powerOn ? FakeNovaInstance.running : FakeNovaInstance.shutdown,
-                                      host: group.novaHost))
+                                      host: group.novaHost, node: id))
         }
     }
 

@@ -3,7 +3,8 @@ struct TimelinePage {
     let layout: TimelineLayout
     let title: String
 
-    private var width: Int { TimelineRenderer.left + layout.lanes.count * TimelineRenderer.laneWidth + 20 }
+    /// Room on the right for the last column's labels.
+    private var width: Int { TimelineRenderer.left + layout.lanes.count * TimelineRenderer.laneWidth + 160 }
 
     func html() -> String {
         var out = """
@@ -83,8 +84,8 @@ struct TimelinePage {
         for arrow in layout.arrows { out += self.arrow(arrow) }
         for dot in layout.dots { out += self.dot(dot) }
         for band in layout.bands {
-            out += "<g class=\"violation-band\"><title>\(htmlEscaped(band.text))</title><rect x=\"0\" y=\"\(band.y - 10)\" "
-                + "width=\"\(width)\" height=\"20\"/><text x=\"\(TimelineRenderer.left + 4)\" y=\"\(band.y + 4)\">"
+            out += "<g class=\"violation-band\"><title>\(htmlEscaped(band.text))</title><rect x=\"\(TimelineRenderer.left - 6)\" "
+                + "y=\"\(band.y - 10)\" width=\"\(width - TimelineRenderer.left + 6)\" height=\"20\"/><text x=\"\(TimelineRenderer.left + 4)\" y=\"\(band.y + 4)\">"
                 + "\(htmlEscaped(band.text))</text></g>\n"
         }
         return out + "</svg>\n"
@@ -115,7 +116,7 @@ struct TimelinePage {
         default: "<circle cx=\"\(x)\" cy=\"\(dot.y)\" r=\"4.5\" fill=\"\(color(of: dot.lane))\"/>"
         }
         return "<g class=\"dot \(dot.kind.rawValue)\"><title>\(htmlEscaped(dot.label))</title>\(shape)<text x=\"\(x + 8)\" "
-            + "y=\"\(dot.y + 4)\">\(htmlEscaped(truncated(dot.label, 24)))</text></g>\n"
+            + "y=\"\(dot.y + 4)\">\(htmlEscaped(truncated(Self.shortLabel(dot.label), 26)))</text></g>\n"
     }
 
     private func color(of lane: String) -> String {
@@ -124,6 +125,14 @@ struct TimelinePage {
         if lane.hasPrefix("nova") { return "#6b46c1" }
         if lane == "controller" || lane == "notifier" { return "#2b6cb0" }
         return "#444"
+    }
+
+    /// Nova's log levels take room the label needs: DEBUG and INFO go, WARNING becomes a sign (the title keeps all).
+    static func shortLabel(_ label: String) -> String {
+        for (prefix, replacement) in [("DEBUG ", ""), ("INFO ", ""), ("WARNING ", "⚠ ")] where label.hasPrefix(prefix) {
+            return replacement + label.dropFirst(prefix.count)
+        }
+        return label
     }
 
     private func truncated(_ text: String, _ limit: Int) -> String {

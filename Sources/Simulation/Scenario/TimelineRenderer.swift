@@ -84,15 +84,14 @@ public struct TimelineRenderer: Sendable {
             case .send:
                 sends[event.id] = (y, lane, lanes.column(of: event.peer), event.label)
             case .receive, .drop:
+                // A receive or drop names the message as its send did: lane is the sender, peer the receiver.
                 let dropped = event.kind == .drop
                 if let send = sends.removeValue(forKey: event.id) {
-                    let receiver = dropped ? send.peer : lane
-                    layout.arrows.append(.init(fromLane: send.lane, toLane: receiver, fromY: send.y, toY: y,
+                    layout.arrows.append(.init(fromLane: send.lane, toLane: send.peer, fromY: send.y, toY: y,
                                                label: send.label, dropped: dropped))
                 } else {
-                    // The send fell outside the drawn window: a stub from the other end.
-                    let from = lanes.column(of: event.peer)
-                    layout.arrows.append(.init(fromLane: dropped ? lane : from, toLane: dropped ? from : lane,
+                    // The send fell outside the drawn window: a short stub into the receiver.
+                    layout.arrows.append(.init(fromLane: lane, toLane: lanes.column(of: event.peer),
                                                fromY: y - Self.rowHeight / 2, toY: y, label: event.label,
                                                dropped: dropped))
                 }
