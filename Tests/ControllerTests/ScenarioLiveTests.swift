@@ -1,6 +1,8 @@
 import ControllerCore
+import Foundation
 import ScenarioLive
 import Simulation
+import TestSupport
 import Testing
 
 /// Scenarios run live: a VirtualBMC fleet, the controller and its API, the fake Nova and the notifier on 127.0.0.1.
@@ -91,5 +93,32 @@ struct ScenarioLiveTests {
         #expect(violation.message == "node-0001: the operator asked for 'power on' but the node is off")
         #expect(result.unsupported.count == 1 && result.unsupported[0].contains("nova user: stop"))
         #expect(result.summary(for: scenario).contains("NOT as expected"))
+    }
+
+    @Test("ferrum scenario run --live: the summary, and exit 0 when the run gives the file's expectation")
+    func commandLine() async throws {
+        let text = """
+            summary: a stuck BMC refuses the operator
+            fleet:
+              - prefix: node
+                count: 1
+                faults: {stuck_power: true}
+            nova:
+              sync_interval: off
+            timeline:
+              - at: 100ms
+                action: power on
+                nodes: node-0001
+            invariants: [operator-intent-holds]
+            expect: violates operator-intent-holds
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("live-\(UUID().uuidString).yaml")
+        try Data(text.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try await ExternalTool.run(ExternalTool.ferrum, ["scenario", "run", file.path, "--live", "--settle", "2"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("node-0001  BMC off"), "\(result.output)")
+        #expect(result.output.contains("operator-intent-holds: VIOLATED"), "\(result.output)")
+        #expect(result.output.contains("— as expected (violates operator-intent-holds)"), "\(result.output)")
     }
 }
