@@ -87,7 +87,7 @@ struct LivePlayer {
             for name in select(selector) {
                 intents[name] = nil
                 self.faults[name] = faults
-                try stack.fleet.setFaults(faults, on: name)
+                try stack.fleet.setFaults(LiveStack.withNetwork(faults, scenario.network), on: name)
             }
         case .rotateCredentials(let selector, _, let controllerUpdated):
             // As in the engine: a rotation the controller did not follow is a login failure; one it followed
@@ -96,7 +96,7 @@ struct LivePlayer {
                 var rotated = faults[name] ?? .none
                 rotated.credentialsRotated = true
                 faults[name] = rotated
-                try stack.fleet.setFaults(rotated, on: name)
+                try stack.fleet.setFaults(LiveStack.withNetwork(rotated, scenario.network), on: name)
             }
         case .novaOutage(let on):
             let status = await LiveHTTP.send("PUT", stack.nova.base + "/_fake/faults", json: ["outage": on])

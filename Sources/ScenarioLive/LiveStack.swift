@@ -34,7 +34,8 @@ struct LiveStack {
         for group in scenario.fleet {
             for name in ScenarioNodeNames.names(of: group) {
                 let index = nodes.count
-                specs.append(BMCSpec(name: name, port: 0, powerOn: group.powerOn, timings: group.timings, faults: group.faults))
+                specs.append(BMCSpec(name: name, port: 0, powerOn: group.powerOn, timings: group.timings,
+                                     faults: withNetwork(group.faults, scenario.network)))
                 let instance = group.withInstances ? ScenarioWorld.instanceUUID(index: index) : nil
                 let id = ScenarioWorld.nodeUUID(index: index)
                 nodes.append(Node(id: id, name: name, driverInfo: DriverInfo(ipmiAddress: "127.0.0.1", ipmiUsername: user,
@@ -108,6 +109,17 @@ struct LiveStack {
                                forcePowerStateDuringSync: controller.forcePowerStateDuringSync,
                                powerStateSyncMaxRetries: controller.powerStateSyncMaxRetries,
                                powerFailureRecoveryInterval: options.powerFailureRecoveryInterval)
+    }
+
+    /// The scenario's management network as BMC faults, where the BMC's own faults leave them unset: loopback has
+    /// no loss or delay of its own. The engine delays each direction; a BMC fault delays the reply, so twice.
+    /// Duplication and reordering have no BMC fault and are not applied.
+    static func withNetwork(_ faults: FaultSpec, _ network: ScenarioNetwork) -> FaultSpec {
+        var merged = faults
+        if merged.packetLoss == 0 { merged.packetLoss = network.loss }
+        if merged.latency == .zero { merged.latency = network.latency * 2 }
+        if merged.jitter == .zero { merged.jitter = network.jitter * 2 }
+        return merged
     }
 
     /// The fake Nova with one row per instance and nova-compute set up from `scenario.nova`.
