@@ -3,11 +3,12 @@
 /// Time is a `Duration` since the start of the run; nothing here reads a real clock. Events due at the same instant
 /// come out in the order they were scheduled, so a run never depends on heap layout or hash order.
 public struct SimScheduler<Event: Sendable>: Sendable {
-    /// One queued event; `sequence` breaks ties between equal instants (insertion order).
+    /// One queued event; `sequence` breaks ties between equal instants (insertion order). The event itself waits in
+    /// `slots`, so sifting moves only these three plain fields (a large event enum costs retains per swap).
     struct Entry: Sendable {
         var instant: Duration
         var sequence: UInt64
-        var event: Event
+        var slot: Int
 
         func precedes(_ other: Self) -> Bool {
             instant != other.instant ? instant < other.instant : sequence < other.sequence
@@ -17,6 +18,8 @@ public struct SimScheduler<Event: Sendable>: Sendable {
     /// The current virtual instant: the time of the last event taken, or the end of the last `advance(to:)`.
     public private(set) var now: Duration = .zero
     private var heap: [Entry] = []
+    private var slots: [Event?] = []
+    private var freeSlots: [Int] = []
     private var nextSequence: UInt64 = 0
 
     public init() {}
@@ -28,7 +31,15 @@ public struct SimScheduler<Event: Sendable>: Sendable {
 
     /// Schedules `event` at `instant`; an instant in the past is treated as now (time never runs backwards).
     public mutating func schedule(_ event: Event, at instant: Duration) {
-        let entry = Entry(instant: max(instant, now), sequence: nextSequence, event: event)
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[free] = event
+        } else {
+            slot = slots.count
+            slots.append(event)
+        }
+        let entry = Entry(instant: max(instant, now), sequence: nextSequence, slot: slot)
         nextSequence += 1
         heap.append(entry)
         siftUp(heap.count - 1)
@@ -47,7 +58,10 @@ public struct SimScheduler<Event: Sendable>: Sendable {
             siftDown(0)
         }
         now = first.instant
-        return (first.instant, first.event)
+        guard let event = slots[first.slot] else { preconditionFailure("scheduled event missing from its slot") }
+        slots[first.slot] = nil
+        freeSlots.append(first.slot)
+        return (first.instant, event)
     }
 
     /// Moves `now` forward to `instant` without taking events (call after draining everything due before it).

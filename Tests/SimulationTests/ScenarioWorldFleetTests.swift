@@ -102,4 +102,30 @@ import VirtualBMCCore
         #expect(result.trace.contains { $0.kind == .state && $0.lane == "bmc:node-0001" && $0.label == "power on → power off" })
         #expect(result.nodes.allSatisfy { $0.bmcPowerOn && $0.novaVMState == "active" && $0.novaTaskState == nil })
     }
+
+    @Test(arguments: UInt64(1)...8)
+    func aLossyDuplicatingReorderingNetworkStillEndsRight(seed: UInt64) {
+        let scenario = Scenario(
+            name: "bad-network", summary: "power changes over a bad management network",
+            fleet: [ScenarioNodeGroup(count: 6, powerOn: false)],
+            network: ScenarioNetwork(latency: .milliseconds(2), jitter: .milliseconds(20), loss: 0.1, duplication: 0.1,
+                                     reordering: 0.1),
+            timeline: [
+                ScenarioStep(at: .seconds(2), action: .powerAction(.all, .powerOn), jitter: .seconds(1)),
+                ScenarioStep(at: .seconds(40), action: .powerAction(.range(prefix: "node", first: 1, last: 3), .powerOff)),
+                ScenarioStep(at: .seconds(80), action: .powerAction(.names(["node-0002"]), .rebooting)),
+            ],
+            settle: .seconds(600))
+        var world = ScenarioWorld(scenario: scenario, seed: seed)
+        let result = world.run()
+        #expect(result.violations.isEmpty, "\(result.violations.map(\.message))")
+        #expect(result.counters.datagramsDropped > 0)
+        // At 10 % loss a handshake sometimes fails all four attempts: the action then fails visibly, never silently.
+        for (node, wanted) in zip(result.nodes, [false, true, false, true, true, true]) {
+            // (The sync clears last_error once record and hardware agree again, so the trace is the witness.)
+            let failed = result.trace.contains { $0.lane == "node:" + node.name && $0.label.hasPrefix("power action failed") }
+            #expect(node.bmcPowerOn == wanted || failed, "\(node.name)")
+            #expect(node.powerState == (node.bmcPowerOn ? .powerOn : .powerOff), "\(node.name): record and hardware differ")
+        }
+    }
 }

@@ -106,4 +106,24 @@ import Testing
         // Time never runs backwards in the trace.
         #expect(zip(result.trace, result.trace.dropFirst()).allSatisfy { $0.at <= $1.at })
     }
+
+    @Test func confirmingOnNovasReadReleasesAHoldBeforeAnswering() {
+        let options = ScenarioWorldOptions(holdConfirmOnNovaRead: true)
+        let released = (UInt64(1)...40).contains { seed in
+            var world = ScenarioWorld(scenario: Self.seedRace(hold: true), seed: seed, options: options)
+            return world.run().trace.contains { $0.label.hasPrefix("hold released on Nova's read") }
+        }
+        #expect(released)
+    }
+
+    @Test func pinnedSeedsMeetTheScenariosExpectation() {
+        var race = Self.seedRace()
+        race.expectation = .violates(.operatorIntentHolds)
+        race.seeds = (UInt64(1)...40).filter { ScenarioWorld.run(race, seed: $0).violated(.operatorIntentHolds) }
+        #expect(!race.seeds.isEmpty)
+        #expect(race.seeds.allSatisfy { race.meetsExpectation(ScenarioWorld.run(race, seed: $0)) })
+        let control = Self.seedRace(novaSync: false)
+        #expect(control.meetsExpectation(ScenarioWorld.run(control, seed: race.seeds[0])))
+        #expect(!race.meetsExpectation(ScenarioWorld.run(control, seed: race.seeds[0])))
+    }
 }

@@ -66,6 +66,8 @@ extension ScenarioWorld {
         if case .failed = result {
             counters.powerActionsFailed += 1
             record(.note, lane(node: index), "power action failed: " + (next.lastError ?? "?"))
+            // The requester was told (last_error, Nova's fault): what the hardware does now is no longer undone intent.
+            if running.origin == .user { intent[index] = nil }
         }
         if let syncOutcome = running.syncOutcome { syncNodeFinished(index, syncOutcome) }
     }

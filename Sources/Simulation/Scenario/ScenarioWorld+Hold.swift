@@ -32,4 +32,15 @@ extension ScenarioWorld {
         }
         scheduler.schedule(.holdConfirm, after: options.holdConfirmInterval)
     }
+
+    /// Looks a held instance up in Nova before answering Nova's read of its node (`holdConfirmOnNovaRead`).
+    mutating func holdConfirmOnRead(_ uuid: String) {
+        guard let index = nodeOfInstance[uuid], hold.isHeld(nodeID: nodes[index].id, now: timestamp) else { return }
+        let view = nova.instances[uuid].map {
+            NovaInstanceView(vmState: $0.vmState, powerState: $0.powerState, taskState: $0.taskState)
+        }
+        if hold.observed(instanceUUID: uuid, view: view, now: timestamp) != nil {
+            record(.note, lane(node: index), "hold released on Nova's read: Nova shows the event applied")
+        }
+    }
 }

@@ -2,12 +2,28 @@ import ControllerCore
 import IPMI
 import VirtualBMCCore
 
+/// A request queued in a node's console, with what BMCClient keeps to retry it on a fresh session.
+struct OutstandingRequest: Sendable {
+    var token: RequestToken
+    var purpose: IPMIPurpose
+    var request: IPMIRequest
+    /// The session was up when the request was queued: a timeout may mean the BMC dropped it.
+    var sessionWasUp: Bool
+    var staleRetries: Int
+}
+
 /// Why the controller sent a request to a BMC, so its answer goes back to the right machine.
 enum IPMIPurpose: Sendable {
     case actionRead(UInt64)
     case actionControl(UInt64, ChassisControlKind)
     case syncRead(UInt64)
     case recoveryRead(UInt64)
+
+    /// Reads may run twice; a Chassis Control may have run before its answer was lost (IPMIRequest.isSafeToRepeat).
+    var isSafeToRepeat: Bool {
+        if case .actionControl = self { return false }
+        return true
+    }
 
     var label: String {
         switch self {
@@ -22,7 +38,11 @@ enum IPMIPurpose: Sendable {
 extension ScenarioWorld {
     static let controllerPeer = "controller"
 
-    mutating func ipmi(_ request: IPMIRequest, _ purpose: IPMIPurpose, node index: Int) {
+    /// BMCClient's `staleSessionRetries`: a read that times out on a session established earlier goes once more on
+    /// a fresh session.
+    static let staleSessionRetries = 1
+
+    mutating func ipmi(_ request: IPMIRequest, _ purpose: IPMIPurpose, node index: Int, staleRetries: Int? = nil) {
         if consoles[index]?.isFinished ?? true {
             var configuration = ConsoleConfiguration(username: "admin", password: consolePassword[index])
             configuration.keepAliveInterval = options.keepAliveInterval
@@ -31,8 +51,11 @@ extension ScenarioWorld {
             consoleEstablished[index] = false
             performConsole(consoles[index]!.start(entropy: &consoleEntropy[index]), node: index)
         }
+        let wasUp = consoleEstablished[index]
         let (token, actions) = consoles[index]!.enqueue(request, entropy: &consoleEntropy[index])
-        outstanding[index].append((token, purpose))
+        let retries = staleRetries ?? (purpose.isSafeToRepeat ? Self.staleSessionRetries : 0)
+        outstanding[index].append(OutstandingRequest(token: token, purpose: purpose, request: request,
+                                                     sessionWasUp: wasUp, staleRetries: retries))
         performConsole(actions, node: index)
     }
 
@@ -42,7 +65,7 @@ extension ScenarioWorld {
     }
 
     mutating func performConsole(_ actions: [ConsoleAction], node index: Int) {
-        var completions: [(IPMIPurpose, Result<IPMIResponse, ConsoleError>)] = []
+        var completions: [(OutstandingRequest, Result<IPMIResponse, ConsoleError>)] = []
         for action in actions {
             switch action {
             case .send(let bytes):
@@ -54,7 +77,7 @@ extension ScenarioWorld {
                 if traceDatagrams { record(.note, lane(node: index), "session established") }
             case .completed(let token, let result):
                 if let position = outstanding[index].firstIndex(where: { $0.token == token }) {
-                    completions.append((outstanding[index].remove(at: position).purpose, result))
+                    completions.append((outstanding[index].remove(at: position), result))
                 }
             case .failed(let error):
                 record(.note, lane(node: index), "session failed: \(error)")
@@ -63,7 +86,15 @@ extension ScenarioWorld {
             }
         }
         // After the loop: an answer may start the next request, which must not interleave with this batch.
-        for (purpose, result) in completions { ipmiCompleted(purpose, result, node: index) }
+        for (request, result) in completions {
+            if case .failure(.timeout) = result, request.sessionWasUp, request.staleRetries > 0 {
+                // The BMC may have dropped the session: once more on a fresh one (the old one is abandoned).
+                if consoles[index]?.isFinished == false { consoles[index] = nil }
+                ipmi(request.request, request.purpose, node: index, staleRetries: request.staleRetries - 1)
+                continue
+            }
+            ipmiCompleted(request.purpose, result, node: index)
+        }
     }
 
     // MARK: The network and the BMC
@@ -72,8 +103,7 @@ extension ScenarioWorld {
     func bmcLane(_ index: Int) -> String { "bmc:" + names[index] }
 
     mutating func send(_ bytes: [UInt8], node index: Int, toBMC: Bool, after delay: Duration) {
-        let link = toBMC ? SimLink(from: lane(node: index), to: bmcLane(index))
-                         : SimLink(from: bmcLane(index), to: lane(node: index))
+        let link = toBMC ? linksToBMC[index] : linksToConsole[index]
         let sentAt = now + delay
         var deliveries = network.send(bytes, on: link, now: sentAt)
         // Held back behind the next datagram on the link: a late arrival that anything sent soon after overtakes.

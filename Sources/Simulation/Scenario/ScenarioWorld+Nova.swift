@@ -69,8 +69,10 @@ extension ScenarioWorld {
     private mutating func answerIronicCall(_ call: NovaCompute.Action) {
         switch call {
         case .listIronicNodes(let id):
+            if options.holdConfirmOnNovaRead { for (uuid, _) in instancesInOrder() { holdConfirmOnRead(uuid) } }
             computeInput(.ironicNodes(id, .success(instancesInOrder().map { ironicView(node: $0.1) })))
         case .getIronicNode(let id, let instance):
+            if options.holdConfirmOnNovaRead { holdConfirmOnRead(instance) }
             computeInput(.ironicNode(id, .success(nodeOfInstance[instance].map { ironicView(node: $0) })))
         case .setIronicPowerState(let id, let nodeID, let target, let timeout):
             guard let index = indexByID[nodeID], let action = PowerAction(rawValue: target) else {

@@ -59,8 +59,10 @@ public struct ScenarioWorld: Sendable {
     var consoleEntropy: [SeededGenerator] = []
     var consoleSessions: [UInt64] = []
     var consoleEstablished: [Bool] = []
-    var outstanding: [[(token: RequestToken, purpose: IPMIPurpose)]] = []
+    var outstanding: [[OutstandingRequest]] = []
     var consolePassword: [String] = []
+    var linksToBMC: [SimLink] = []
+    var linksToConsole: [SimLink] = []
     var actions: [RunningAction?] = []
     /// The last operator request per node (power action, Nova stop/start); nil when the hardware is the truth.
     var intent: [PowerState?] = []
@@ -151,6 +153,8 @@ public struct ScenarioWorld: Sendable {
         consoleEstablished.append(false)
         outstanding.append([])
         consolePassword.append("password")
+        linksToBMC.append(SimLink(from: "node:" + name, to: "bmc:" + name))
+        linksToConsole.append(SimLink(from: "bmc:" + name, to: "node:" + name))
         actions.append(nil)
         intent.append(nil)
         instanceOfNode.append(instance)
