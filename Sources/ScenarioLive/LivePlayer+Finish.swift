@@ -11,6 +11,11 @@ extension LivePlayer {
         var finals: [ScenarioNodeFinalState] = []
         for name in stack.names {
             let node = controllerNodes[name]
+            // As in the engine: an action that failed told its requester (last_error), so its intent no longer holds.
+            if intents[name] != nil, let node, let error = node.lastError, !node.isPowerActionInProgress {
+                intents[name] = nil
+                record(.note, "controller", "\(name): power action failed: \(error)")
+            }
             let instance = stack.instances[name]
             let row = instance.flatMap { rows[$0] }
             finals.append(.make(

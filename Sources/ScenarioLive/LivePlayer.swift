@@ -66,11 +66,11 @@ struct LivePlayer {
         switch action {
         case .powerAction(let selector, let power):
             let names = select(selector)
-            for name in names { intents[name] = power.targetState }
             let statuses = await LiveHTTP.powerRequests(base: stack.api.base, nodes: names, target: power.rawValue)
             for (name, status) in zip(names, statuses) {
                 switch status {
-                case 202: counters.powerActions += 1
+                // As in the engine, only an accepted request is an intent; a refused one asked for nothing.
+                case 202: counters.powerActions += 1; intents[name] = power.targetState
                 case 409: counters.refusals += 1; record(.note, "controller", "\(name): 409 Conflict (busy)")
                 default: counters.powerActionsFailed += 1; record(.note, "controller", "\(name): HTTP \(status)")
                 }
