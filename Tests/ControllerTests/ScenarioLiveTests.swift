@@ -27,15 +27,15 @@ struct ScenarioLiveTests {
           - at: 300ms
             action: power on
             nodes: node-0001
-          - at: 2500ms
+          - at: 3500ms
             action: nova outage begins
-          - at: 3s
+          - at: 4s
             action: power off
             nodes: web-0001
-          - at: 3200ms
+          - at: 4200ms
             action: press power button
             nodes: node-0002
-          - at: 5s
+          - at: 6s
             action: nova outage ends
         settle: 15m
         expect: invariants hold
