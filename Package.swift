@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "ScenarioLive",
             dependencies: [
-                "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "Simulation",
+                "IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "Simulation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -61,8 +61,7 @@ struct LiveStack {
             configuration: PowerControllerConfiguration(powerSync: syncConfiguration(scenario.controller, options),
                                                         powerAction: options.powerAction, syncWorkers: options.syncWorkers),
             logger: logger, metrics: metrics)
-        var api: LoopbackServices.Running?
-        var nova: LoopbackServices.Running?
+        var started: [LoopbackServices.Running] = []
         do {
             try await client.start()
             try await controller.start()
@@ -71,20 +70,22 @@ struct LiveStack {
                 node.driverInfo.ipmiPort = UInt16(ports[node.name ?? ""] ?? 0)
                 try await controller.enroll(node)
             }
-            api = try await LoopbackServices.startNodeAPI(controller, nova: nil)
+            let api = try await LoopbackServices.startNodeAPI(controller, nova: nil)
+            started.append(api)
             let novaServer = FakeNovaServer(fakeNova(scenario.nova, rows: rows, seed: seed),
-                                            ironic: .init(baseURL: URL(string: api!.base)!))
-            nova = try await LoopbackServices.startFakeNova(novaServer)
+                                            ironic: .init(baseURL: URL(string: api.base)!))
+            let nova = try await LoopbackServices.startFakeNova(novaServer)
+            started.append(nova)
             let notifier = LoopbackServices.keystoneNotifier(
-                novaBase: nova!.base, store: store, controller: controller,
+                novaBase: nova.base, store: store, controller: controller,
                 configuration: NovaNotifierConfiguration(enabled: scenario.controller.sendPowerNotifications,
                                                          batchWindow: scenario.controller.novaBatchWindow),
                 logger: logger)
-            return LiveStack(fleet: fleet, client: client, store: store, controller: controller, api: api!,
-                             novaServer: novaServer, nova: nova!, notifier: notifier, names: nodes.compactMap(\.name),
+            return LiveStack(fleet: fleet, client: client, store: store, controller: controller, api: api,
+                             novaServer: novaServer, nova: nova, notifier: notifier, names: nodes.compactMap(\.name),
                              instances: instances)
         } catch {
-            for server in [nova, api].compactMap({ $0 }) {
+            for server in started.reversed() {
                 server.stop()
                 _ = await server.task.result
             }

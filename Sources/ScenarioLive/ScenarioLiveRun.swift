@@ -1,7 +1,3 @@
-import Controller
-import ControllerCore
-import Foundation
-import IPMI
 import Simulation
 
 /// How a live run runs, beyond what the scenario says.
