@@ -59,6 +59,8 @@ struct ScenarioLiveTests {
         // Same names and uuids as the engine gives them.
         #expect(nodes["web-0001"]?.nodeID == ScenarioWorld.nodeUUID(index: 2))
         #expect(nodes["web-0001"]?.instanceUUID == ScenarioWorld.instanceUUID(index: 2))
+        // The simulation ends where reality did.
+        #expect(result.differences(from: ScenarioWorld.run(scenario, seed: 1)) == [])
         #expect(result.run.counters.powerActions == 2)
         #expect(result.run.counters.eventsDelivered >= 3)
         #expect(result.run.counters.novaRequests >= 2, "one request before the outage, one after")
@@ -120,5 +122,6 @@ struct ScenarioLiveTests {
         #expect(result.output.contains("node-0001  BMC off"), "\(result.output)")
         #expect(result.output.contains("operator-intent-holds: VIOLATED"), "\(result.output)")
         #expect(result.output.contains("— as expected (violates operator-intent-holds)"), "\(result.output)")
+        #expect(result.output.contains("simulated (seed 1)"), "\(result.output)")
     }
 }
