@@ -87,6 +87,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // `--live` scenarios: the same Scenario over real UDP and HTTP on loopback (fleet, controller, API, fake Nova).
+        .target(
+            name: "ScenarioLive",
+            dependencies: [
+                "IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "Simulation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Benchmarks run by `ferrum bench`; results go to docs/benchmarks.md, never into timed tests.
         .target(
             name: "FerrumBenchmarks",
@@ -98,6 +108,7 @@ let package = Package(
             name: "ferrum",
             dependencies: [
                 "IPMI", "VirtualBMC", "VirtualBMCCore", "Controller", "ControllerCore", "Simulation", "FerrumBenchmarks",
+                "ScenarioLive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -118,6 +129,7 @@ let package = Package(
             name: "ControllerTests",
             dependencies: [
                 "IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "TestSupport", "Simulation",
+                "ScenarioLive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

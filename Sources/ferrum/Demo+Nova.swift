@@ -2,6 +2,7 @@ import Controller
 import ControllerCore
 import Foundation
 import Logging
+import ScenarioLive
 import Simulation
 
 /// The demo's Nova: the fake Nova (with its Keystone) in this process, one instance per node, and the notifier
@@ -21,22 +22,13 @@ struct NovaDemo {
                                       host: "compute-1"))
         }
         let server = FakeNovaServer(nova)
-        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-        let serving = Task { try await server.serve(port: 0, logLevel: .critical) { sink.yield($0) } }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        return NovaDemo(server: server, base: "http://127.0.0.1:\(port)", serving: serving)
+        let running = try await LoopbackServices.startFakeNova(server)
+        return NovaDemo(server: server, base: running.base, serving: running.task)
     }
 
     /// Keystone password auth, as `[nova] auth_type = password` configures it; the catalog leads to the fake.
     func notifier(store: any ControllerStore, controller: PowerController, logger: Logger) -> NovaNotifier {
-        let auth = NovaAuth.keystone(KeystoneSettings(
-            authURL: URL(string: base)!,
-            credential: .password(username: "ironic", password: "demo", userDomain: "Default", project: "service",
-                                  projectDomain: "Default"),
-            region: "RegionOne"))
-        return NovaNotifier(store: store, client: URLSessionNovaClient(auth: auth), logger: logger, metrics: controller.metrics,
-                            doorbell: controller.outboxDoorbell)
+        LoopbackServices.keystoneNotifier(novaBase: base, store: store, controller: controller, logger: logger)
     }
 
     /// "active, power_state 1 (running)" as Nova holds the instance.

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import IPMI
 import Logging
+import ScenarioLive
 import VirtualBMC
 import VirtualBMCCore
 
@@ -91,21 +92,13 @@ struct Demo: AsyncParsableCommand {
         await cleared.close()
 
         let demo = try await ControllerDemo.start(fleet: fleet, user: user, password: password, step: step)
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        var quiet = Logger(label: "ferrum.demo.api")
-        quiet.logLevel = .critical
-        let nodeAPI = Application(router: NodeAPI.router(for: demo.controller, nova: demo.notifier),
-                                  configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "ferrum"),
-                                  onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) },
-                                  logger: quiet)
+        let nodeAPI = try await LoopbackServices.startNodeAPI(demo.controller, nova: demo.notifier)
+        defer { nodeAPI.stop() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await demo.controller.run() }
             group.addTask { try await demo.notifier.run() }
-            group.addTask { try await nodeAPI.run() }
             do {
-                var portIterator = ports.makeAsyncIterator()
-                guard let apiPort = await portIterator.next() else { return }
-                let base = "http://127.0.0.1:\(apiPort)"
+                let base = nodeAPI.base
                 try await demo.walkThrough(fleet: fleet, step: step)
                 try await demo.throughTheAPI(base: base, fleet: fleet, step: step)
                 for bmc in fleet.list() {

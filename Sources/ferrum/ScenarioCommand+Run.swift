@@ -8,7 +8,7 @@ enum MitigationSwitch: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension ScenarioCommand {
-    struct Run: ParsableCommand {
+    struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a scenario file in virtual time and check its expectation.",
             discussion: "Without --seed, runs every pinned seed. Exit status: 0 every run matched the file's expect:, "
@@ -21,10 +21,15 @@ extension ScenarioCommand {
         var trace: String?
         @Option(help: "Write an HTML timeline of the run (open it in a browser).") var timeline: String?
         @Flag(help: "Only the summary: no trace excerpt.") var quiet = false
+        @Flag(help: "Run live instead: real UDP and HTTP on 127.0.0.1, in wall time (docs/scenarios.md, Live mode).")
+        var live = false
+        @Option(help: "With --live: seconds to wait after the last step (at most the file's settle).") var settle: Double = 20
+        @Flag(help: "With --live: print each step as it runs.") var verbose = false
 
-        func run() throws {
+        func run() async throws {
             var scenario = try ScenarioCommand.load(file)
             if let mitigation { scenario.controller.holdPowerStateUntilApplied = mitigation == .on }
+            if live { return try await runLive(scenario) }
             let seeds = seed.map { [$0] } ?? scenario.seeds
             var mismatches: [UInt64] = []
             for seed in seeds {

@@ -93,23 +93,12 @@ extension ScenarioWorld {
     // MARK: End of run
 
     mutating func checkFinalInvariants() {
-        for index in nodes.indices {
-            let on = bmcs[index].chassis.powerOn
-            if let wanted = intent[index], (wanted == .powerOn) != on {
-                violate(.operatorIntentHolds, "\(names[index]): the operator asked for '\(wanted)' but the node is "
-                    + (on ? "on" : "off"))
-            }
-            guard let uuid = instanceOfNode[index], let row = nova.instances[uuid] else { continue }
-            let agrees = row.taskState == nil
-                && (on ? row.vmState == "active" && row.powerState == FakeNovaInstance.running
-                       : row.vmState == "stopped" && row.powerState == FakeNovaInstance.shutdown)
-            if !agrees {
-                violate(.novaAgrees, "\(names[index]): Nova says vm_state \(row.vmState), power_state \(row.powerState), "
-                    + "task_state \(row.taskState ?? "None") but the node is " + (on ? "on" : "off"))
-            }
-        }
-        if !unsettled.isEmpty || notifier.unsettledCount > 0 {
-            violate(.everyChangeSettled, "\(unsettled.count) Nova events never delivered nor dropped")
+        var intents: [String: PowerState] = [:]
+        for index in nodes.indices { intents[names[index]] = intent[index] }
+        let facts = ScenarioFinalCheck.Facts(nodes: finalStates(), intents: intents,
+                                             unsettledEvents: max(unsettled.count, notifier.unsettledCount))
+        for (invariant, message) in ScenarioFinalCheck.violations(facts, invariants: scenario.invariants) {
+            violate(invariant, message)
         }
     }
 
