@@ -105,6 +105,7 @@ struct Demo: AsyncParsableCommand {
                     step("\(bmc.name): power \(bmc.powerOn ? "on" : "off"), \(bmc.counters.datagramsIn) datagrams in, "
                         + "\(bmc.counters.sessionsOpened) sessions opened, \(bmc.counters.commands) chassis commands, \(bmc.activeSessions) active sessions")
                 }
+                try ScenarioDemo.run(step: step)
                 printNodeCommands(base: base, nova: demo.nova.base, keepRunning: keepRunning)
                 if keepRunning { try await stayUp(fleet: fleet, user: user, password: password) }
             } catch {
@@ -134,6 +135,11 @@ struct Demo: AsyncParsableCommand {
           curl -s \(nova)/_fake/instances         (the fake Nova's instances: vm_state, power_state)
           curl -s \(nova)/_fake/events            (every power-update Nova received, and what compute did with it)
           curl -s -X PUT -d '{"outage": true}' \(nova)/_fake/faults   (then power a node: the event waits, nothing is lost)
+
+        The race, replayed and closed (scenarios/, docs/scenarios.md):
+          swift run ferrum scenario run scenarios/seed-race.yaml --seed 2 --timeline race.html   (open race.html)
+          swift run ferrum scenario explore scenarios/seed-race.yaml --seeds 1000 --mitigation on
+          swift run ferrum scenario run scenarios/late-event.yaml --live        (the same over real UDP and HTTP)
         """)
     }
 

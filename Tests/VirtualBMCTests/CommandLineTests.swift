@@ -34,6 +34,8 @@ struct CommandLineTests {
                      "API GET /v1/nodes → server-0: power on, server-1: power off, server-2: power off",
                      "/states/power {\"target\": \"power on\"} → 202", "power_state 'power on'; the BMC says on",
                      "ipmi_password ******", "API GET /metrics →", "ferrum_sync_passes_total 3",
+                     "Without the mitigation: Nova undid the operator's power on in", "Instance is not stopped",
+                     "byte-identical trace", "With hold_power_state_until_applied: 0 of 200 seeds violate any invariant",
                      "swift run ferrum demo --keep-running"] {
             #expect(result.output.contains(line), "missing '\(line)' in:\n\(result.output)")
         }
