@@ -17,10 +17,11 @@ public enum NovaBenchmark {
         /// Measured flips; each presses every BMC's power button, then runs one sync pass.
         public var runs: Int
         public var concurrency: Int
+        /// `ferrum serve`'s defaults unless changed.
         public var notifier: NovaNotifierConfiguration
 
         public init(count: Int = 10_000, basePort: Int = 20000, runs: Int = 5, concurrency: Int = 1000,
-                    notifier: NovaNotifierConfiguration = NovaNotifierConfiguration()) {
+                    notifier: NovaNotifierConfiguration = NovaNotifierConfiguration(ControllerConfiguration.Nova())) {
             self.count = count
             self.basePort = basePort
             self.runs = max(1, runs)
@@ -31,6 +32,8 @@ public enum NovaBenchmark {
 
     public static func run(_ options: Options) async throws -> String {
         let count = options.count
+        let novaCost = fakeNovaCost(events: min(count, options.notifier.maxEventsPerRequest))
+        log(String(format: "fake Nova alone: %.1f ms per request of %d events", novaCost * 1000, min(count, options.notifier.maxEventsPerRequest)))
         log("starting \(count) BMCs, fake Nova with \(count) stopped instances")
         let fleet = try await Fleet.start(try FleetConfiguration.generated(count: count, basePort: options.basePort))
         let nova = FakeNovaServer(FakeNova())
@@ -66,6 +69,7 @@ public enum NovaBenchmark {
         let novaClient = RecordingNovaClient(URLSessionNovaClient(auth: .keystone(keystone)))
         let notifier = NovaNotifier(store: store, client: novaClient, configuration: options.notifier, logger: logger)
         var runs: [NovaRun] = []
+        var storeCost = StoreCost(seconds: 0, transactions: 0)
         do {
             try await controller.start()
             try await enrol(count, basePort: options.basePort, into: controller)
@@ -73,6 +77,9 @@ public enum NovaBenchmark {
             let warmUp = await controller.syncPass()
             guard warmUp.inSync == count else { throw BenchmarkError("warm-up pass: \(warmUp)") }
             try await novaClient.authenticate()
+            storeCost = try await measureStore(store, controller: controller, concurrency: options.concurrency)
+            log("store alone: \(count) node writes with an outbox row each in \(String(format: "%.3f", storeCost.seconds)) s, "
+                + "\(storeCost.transactions) transactions")
             let notifierTask = Task { try await notifier.run() }
             defer { notifierTask.cancel() }
             for index in 0..<options.runs {
@@ -87,7 +94,60 @@ public enum NovaBenchmark {
             throw error
         }
         await shutdown(client: client, store: store, fleet: fleet, novaTask: novaTask)
-        return report(runs, options: options)
+        return report(runs, storeCost: storeCost, novaCost: novaCost, options: options)
+    }
+
+    /// The fake Nova's own work for one full request (validation, per-event answers, applying the events), without
+    /// HTTP: the median of five calls on the value, in seconds.
+    static func fakeNovaCost(events: Int) -> Double {
+        var nova = FakeNova()
+        var updates: [NovaPowerUpdate] = []
+        for index in 0..<events {
+            nova.add(FakeNovaInstance(uuid: instanceUUID(index), vmState: "stopped", powerState: FakeNovaInstance.shutdown,
+                                      host: "compute-1"))
+            updates.append(NovaPowerUpdate(serverUUID: instanceUUID(index), tag: .powerOn, at: .epoch))
+        }
+        let body = NovaEventBody.body(updates)
+        let clock = ContinuousClock()
+        var times: [Double] = []
+        for _ in 0..<5 {
+            var copy = nova
+            let start = clock.now
+            _ = copy.handleExternalEvents(body: body, microversion: "compute 2.76")
+            times.append(FleetBenchmark.secondsIn(clock.now - start))
+        }
+        return times.sorted()[2]
+    }
+
+    struct StoreCost: Sendable {
+        var seconds: Double
+        var transactions: Int
+    }
+
+    /// The pass's writes without the BMC reads: every node rewritten as it is, with one history line and one outbox
+    /// row, by `concurrency` callers at a time (as the sync workers commit). The rows are settled at once so the
+    /// notifier never sees them.
+    static func measureStore(_ store: SQLiteStore, controller: PowerController, concurrency: Int) async throws -> StoreCost {
+        let nodes = await controller.nodes()
+        let before = await store.transactionsCommitted
+        let clock = ContinuousClock()
+        let start = clock.now
+        let now = controller.now()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, node) in nodes.enumerated() {
+                if index >= concurrency { _ = try await group.next() }
+                let history = NodeHistoryEntry(nodeID: node.id, at: now, severity: .info, eventType: .power,
+                                               event: "store benchmark")
+                let event = NovaPowerUpdate(serverUUID: "not-a-uuid", tag: .powerOff, at: now)
+                group.addTask { try await store.commit([NodeWrite(node: node, history: [history], novaEvents: [event])]) }
+            }
+            try await group.waitForAll()
+        }
+        let seconds = FleetBenchmark.secondsIn(clock.now - start)
+        let transactions = await store.transactionsCommitted - before
+        let ids = try await store.outbox(state: .pending, limit: .max).map(\.id)
+        try await store.settle(ids, as: .dropped, reason: "store benchmark")
+        return StoreCost(seconds: seconds, transactions: transactions)
     }
 
     /// Instance `i` of the fake Nova; node `i` (BMC port `basePort + i`) carries it.

@@ -1,7 +1,7 @@
 import Foundation
 
 extension NovaBenchmark {
-    static func report(_ runs: [NovaRun], options: Options) -> String {
+    static func report(_ runs: [NovaRun], storeCost: StoreCost, novaCost: Double, options: Options) -> String {
         let count = options.count.formatted()
         var lines = [
             "### Nova delivery: \(count) power changes found by one sync pass, to Nova",
@@ -12,7 +12,8 @@ extension NovaBenchmark {
                 + "sync workers, force_power_state_during_sync = false so the pass records what it finds) with "
                 + "`NovaNotifier` + `URLSessionNovaClient` (Keystone password auth, token cached) and a `FakeNovaServer` "
                 + "(Keystone + Nova, \(count) instances) on 127.0.0.1. Notifier: batch window "
-                + "\(milliseconds(options.notifier.batchWindow)), at most \(options.notifier.maxEventsPerRequest.formatted()) "
+                + "\(milliseconds(options.notifier.batchWindow)) (extended while events arrive, up to "
+                + "\(milliseconds(options.notifier.maxBatchDelay))), at most \(options.notifier.maxEventsPerRequest.formatted()) "
                 + "events or \(options.notifier.maxBodyBytes.formatted()) body bytes per request (Nova refuses bodies over "
                 + "114,688). Each run presses every BMC's power button (behind the controller's back), then runs one sync "
                 + "pass. Detection time of an event = its outbox row's time (when the pass recorded the change); "
@@ -39,9 +40,15 @@ extension NovaBenchmark {
         let median = percentile(spans, 0.5)
         lines += [
             "",
-            "Request timings (sent → answered, from the notifier), run by run: "
-                + runs.map { run in run.requests.map { String(format: "%.0f", $0.answeredAt.timeIntervalSince($0.sentAt) * 1000) }
+            "Requests, run by run, as events × time from sent to answered (from the notifier's side): "
+                + runs.map { run in run.requests.map { "\($0.delivered)×" + String(format: "%.0f", $0.answeredAt.timeIntervalSince($0.sentAt) * 1000) }
                     .joined(separator: ", ") + " ms" }.joined(separator: "; ") + ".",
+            "",
+            "The store alone (the pass's writes without reading any BMC: \(count) node updates, each with a history "
+                + "line and an outbox row, \(options.concurrency) callers at a time): "
+                + "\(seconds(storeCost.seconds)) in \(storeCost.transactions) transactions. The fake Nova alone (its model "
+                + "handling one request of \(min(options.count, options.notifier.maxEventsPerRequest).formatted()) events, "
+                + "no HTTP): " + String(format: "%.0f ms", novaCost * 1000) + " per request.",
             "",
             "Targets at \(count) changes:",
             "- ≤ 10 requests: \(verdict(requests.last ?? .max <= 10)) (median \(requests[requests.count / 2]), "

@@ -22,7 +22,8 @@ public actor NovaNotifier: Service {
     /// Why Nova refuses us, until a request succeeds again; for /health.
     public private(set) var configurationError: String?
 
-    /// `pollInterval` defaults to the batch window: new outbox rows wait at most about two windows.
+    /// `pollInterval` defaults to a quarter of the batch window, so the machine sees whether events keep arriving
+    /// during a window (it extends the window while they do).
     public init(store: any ControllerStore, client: any NovaClient, configuration: NovaNotifierConfiguration = .init(),
                 time: ControllerTime = .system, logger: Logger = Logger(label: "ferrum.nova"),
                 metrics: ControllerMetrics = ControllerMetrics(), pollInterval: Duration? = nil) {
@@ -32,7 +33,7 @@ public actor NovaNotifier: Service {
         self.time = time
         self.logger = logger
         self.metrics = metrics
-        self.pollInterval = max(.milliseconds(10), pollInterval ?? configuration.batchWindow)
+        self.pollInterval = max(.milliseconds(10), pollInterval ?? configuration.batchWindow / 4)
         (events, sink) = AsyncStream.makeStream()
     }
 
