@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "ControllerTests",
             dependencies: [
-                "IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "TestSupport",
+                "IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "TestSupport", "Simulation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

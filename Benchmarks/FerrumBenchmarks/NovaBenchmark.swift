@@ -67,7 +67,8 @@ public enum NovaBenchmark {
             credential: .password(username: "ironic", password: "secret", userDomain: "Default", project: "service",
                                   projectDomain: "Default"))
         let novaClient = RecordingNovaClient(URLSessionNovaClient(auth: .keystone(keystone)))
-        let notifier = NovaNotifier(store: store, client: novaClient, configuration: options.notifier, logger: logger)
+        let notifier = NovaNotifier(store: store, client: novaClient, configuration: options.notifier, logger: logger,
+                                    doorbell: controller.outboxDoorbell)
         var runs: [NovaRun] = []
         var storeCost = StoreCost(seconds: 0, transactions: 0)
         do {

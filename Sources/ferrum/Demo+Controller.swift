@@ -10,12 +10,15 @@ import VirtualBMC
 import VirtualBMCCore
 
 /// The controller part of the demo: the fleet's BMCs enrolled as nodes, a sync pass, a power action, a
-/// power-button press corrected by the next pass, and what went into the store (history, Nova outbox).
+/// power-button press corrected by the next pass, and what went into the store (history, Nova outbox) and on to
+/// the fake Nova.
 struct ControllerDemo {
     let controller: PowerController
     let client: BMCClient
     let store: SQLiteStore
     let databasePath: String
+    let nova: NovaDemo
+    let notifier: NovaNotifier
 
     static func start(fleet: Fleet, user: String, password: String, step: (String) -> Void) async throws -> ControllerDemo {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferrum-demo-\(UUID().uuidString)")
@@ -40,13 +43,18 @@ struct ControllerDemo {
             let node = Node(id: UUID().uuidString.lowercased(), name: "server-\(index)",
                             driverInfo: DriverInfo(ipmiAddress: bmc.address, ipmiPort: UInt16(bmc.port), ipmiUsername: user,
                                                    ipmiPassword: password),
-                            instanceUUID: "instance-\(index)", createdAt: controller.now())
+                            instanceUUID: NovaDemo.instanceUUID(index), createdAt: controller.now())
             try await controller.enroll(node)
             try await controller.changeProvisionState(.manage, on: node.id)
             try await controller.changeProvisionState(.provide, on: node.id)
         }
         step("Controller: enrolled \(await controller.nodeCount) nodes (driver ipmi, password shown as \(DriverInfo(ipmiAddress: "x", ipmiPassword: password).ipmiPassword!)), manage → provide → available")
-        return ControllerDemo(controller: controller, client: client, store: store, databasePath: databasePath)
+        let nova = try await NovaDemo.start(instances: fleet.list().count)
+        let notifier = nova.notifier(store: store, controller: controller, logger: logger)
+        step("Fake Nova and Keystone at \(nova.base): one instance per node (\(await nova.instance(NovaDemo.instanceUUID(0)))); "
+            + "the notifier logs in with a password and finds Nova in the catalog")
+        return ControllerDemo(controller: controller, client: client, store: store, databasePath: databasePath, nova: nova,
+                              notifier: notifier)
     }
 
     /// Needs `controller.run()` going, which runs the power actions.
@@ -55,7 +63,12 @@ struct ControllerDemo {
         step("Power sync pass 1: \(first.checked) checked, \(first.recorded) unknown states recorded → \(try await states())")
         let second = await controller.syncPass()
         step("Power sync pass 2: \(second.inSync) in sync, \(second.recorded) writes, \(await client.sessionCount) RMCP+ sessions kept open")
+        try await novaSettled()
+        let (requests, events) = await nova.received()
+        step("Nova: the \(first.recorded) recorded states reached Nova as \(events) power-update events in \(requests) request(s) "
+            + "(batched over 0.1 s); server-0's instance: \(await nova.instance(NovaDemo.instanceUUID(0)))")
 
+        let instanceBefore = await nova.instance(NovaDemo.instanceUUID(1))
         try await controller.requestPowerAction(.powerOff, on: "server-1")
         do {
             try await controller.requestPowerAction(.powerOn, on: "server-1")
@@ -64,19 +77,32 @@ struct ControllerDemo {
         }
         await controller.actor(for: "server-1")?.waitUntilIdle()
         step("server-1: power off confirmed by reading the BMC back (400 ms transition) → \(try await states())")
+        try await novaSettled()
+        step("server-1's instance in Nova: \(instanceBefore) → \(await nova.instance(NovaDemo.instanceUUID(1))) "
+            + "(requests so far: \(await nova.received().requests))")
 
         try fleet.pressPowerButton(fleet.list()[0].name)
         step("server-0: someone presses the power button → BMC says \(try fleet.show(fleet.list()[0].name).powerOn ? "on" : "off")")
         let pass = await controller.syncPass()
         step("Power sync pass 3 (force_power_state_during_sync = true): \(pass.forced) node driven back → BMC says "
             + "\(try fleet.show(fleet.list()[0].name).powerOn ? "on" : "off"), recorded \(try await states())")
-        let events = try await store.outbox(state: .pending, limit: 100)
-        step("Nova outbox (durable, same transaction as each change): \(events.count) power-update events queued: "
-            + events.map { "\($0.event.serverUUID) \($0.event.tag.rawValue)" }.joined(separator: ", "))
-        if let server0 = await controller.actor(for: "server-0") {
-            for entry in try await store.history(nodeID: server0.id, limit: 4) {
-                step("server-0 history: [\(entry.severity.rawValue)] \(entry.event)")
+        try await novaSettled()
+        let outbox = try await store.outbox(state: nil, limit: 100)
+        let delivered = outbox.filter { $0.state == .delivered }.count, pending = outbox.filter { $0.state == .pending }.count
+        step("Nova outbox (durable, same transaction as each change): \(outbox.count) power-update events, \(delivered) delivered, "
+            + "\(outbox.count - delivered - pending) dropped (superseded or refused), \(pending == 0 ? "none" : "\(pending)") pending")
+        if let server1 = await controller.actor(for: "server-1") {
+            for entry in try await store.history(nodeID: server1.id, limit: 3) {
+                step("server-1 history: [\(entry.severity.rawValue)] \(entry.event)")
             }
+        }
+    }
+
+    /// Waits (up to 10 s) until the notifier has settled every queued event.
+    func novaSettled() async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await !store.outbox(state: .pending, limit: 1).isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
@@ -85,6 +111,7 @@ struct ControllerDemo {
     }
 
     func shutdown() async {
+        nova.stop()
         await client.shutdown()
         try? await store.close()
         try? FileManager.default.removeItem(atPath: (databasePath as NSString).deletingLastPathComponent)
@@ -104,6 +131,9 @@ extension ControllerDemo {
         let (_, states) = try await call("GET", "\(base)/v1/nodes/server-2/states")
         let power = (states as? [String: Any])?["power_state"] as? String ?? "?"
         step("API GET /v1/nodes/server-2/states → power_state '\(power)'; the BMC says \(try fleet.show(fleet.list()[2].name).powerOn ? "on" : "off")")
+        try await novaSettled()
+        step("server-2's instance in Nova: \(await nova.instance(NovaDemo.instanceUUID(2))); "
+            + "Nova has received \(await nova.received().requests) requests in all")
         let (_, shown) = try await call("GET", "\(base)/v1/nodes/server-2")
         let info = (shown as? [String: Any])?["driver_info"] as? [String: Any]
         step("API GET /v1/nodes/server-2 → driver_info ipmi_password \(info?["ipmi_password"] as? String ?? "?")")

@@ -94,12 +94,13 @@ struct Demo: AsyncParsableCommand {
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         var quiet = Logger(label: "ferrum.demo.api")
         quiet.logLevel = .critical
-        let nodeAPI = Application(router: NodeAPI.router(for: demo.controller),
+        let nodeAPI = Application(router: NodeAPI.router(for: demo.controller, nova: demo.notifier),
                                   configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "ferrum"),
                                   onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) },
                                   logger: quiet)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await demo.controller.run() }
+            group.addTask { try await demo.notifier.run() }
             group.addTask { try await nodeAPI.run() }
             do {
                 var portIterator = ports.makeAsyncIterator()
@@ -111,7 +112,7 @@ struct Demo: AsyncParsableCommand {
                     step("\(bmc.name): power \(bmc.powerOn ? "on" : "off"), \(bmc.counters.datagramsIn) datagrams in, "
                         + "\(bmc.counters.sessionsOpened) sessions opened, \(bmc.counters.commands) chassis commands, \(bmc.activeSessions) active sessions")
                 }
-                printNodeCommands(base: base, keepRunning: keepRunning)
+                printNodeCommands(base: base, nova: demo.nova.base, keepRunning: keepRunning)
                 if keepRunning { try await stayUp(fleet: fleet, user: user, password: password) }
             } catch {
                 group.cancelAll()
@@ -123,18 +124,23 @@ struct Demo: AsyncParsableCommand {
         await fleet.shutdown()
     }
 
-    private func printNodeCommands(base live: String, keepRunning: Bool) {
+    private func printNodeCommands(base live: String, nova liveNova: String, keepRunning: Bool) {
         // Without --keep-running the API is gone when the demo exits; the next run picks another port.
         let base = keepRunning ? live : "http://127.0.0.1:PORT"
+        let nova = keepRunning ? liveNova : "http://127.0.0.1:NOVA_PORT"
         print("""
 
-        \(keepRunning ? "The controller's API (\(base), Ironic-compatible) stays up with a power sync every 10 s. Try:"
-            : "Run `swift run ferrum demo --keep-running` to keep the controller's API up (it prints its PORT) and try:")
+        \(keepRunning ? "The controller's API (\(base), Ironic-compatible) stays up with a power sync every 10 s, and the fake Nova (\(nova)) with it. Try:"
+            : "Run `swift run ferrum demo --keep-running` to keep the controller's API and the fake Nova up (it prints their ports) and try:")
           swift run ferrum node list --url \(base)
           swift run ferrum node power off server-2 --wait --url \(base)
           swift run ferrum node maintenance set server-1 --reason "fan swap" --url \(base)
           curl -s \(base)/metrics | grep ferrum_
           openstack --os-auth-type none --os-endpoint \(base) baremetal node list
+          curl -s \(base)/health                  (the Nova notifier's state under "nova")
+          curl -s \(nova)/_fake/instances         (the fake Nova's instances: vm_state, power_state)
+          curl -s \(nova)/_fake/events            (every power-update Nova received, and what compute did with it)
+          curl -s -X PUT -d '{"outage": true}' \(nova)/_fake/faults   (then power a node: the event waits, nothing is lost)
         """)
     }
 

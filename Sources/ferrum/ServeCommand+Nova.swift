@@ -1,12 +1,13 @@
 import ArgumentParser
 import Controller
 import ControllerCore
+import Foundation
 import Logging
 
 extension Serve {
     /// The Nova notifier when `[nova]` asks for one; nil (events stay pending in the outbox) otherwise.
     func novaNotifier(_ nova: ControllerConfiguration.Nova, store: any ControllerStore, logger: Logger,
-                      metrics: ControllerMetrics) throws -> NovaNotifier? {
+                      metrics: ControllerMetrics, doorbell: OutboxDoorbell) throws -> NovaNotifier? {
         guard nova.sendPowerNotifications else { return nil }
         let auth: NovaAuth?
         do {
@@ -18,8 +19,13 @@ extension Serve {
             logger.warning("[nova] auth_type is not set: power changes stay queued for Nova until it is")
             return nil
         }
-        if nova.cafile != nil { logger.warning("[nova] cafile is not applied yet: the system trust store is used") }
-        return NovaNotifier(store: store, client: URLSessionNovaClient(auth: auth), configuration: NovaNotifierConfiguration(nova),
-                            logger: logger, metrics: metrics)
+        if let cafile = nova.cafile {
+            guard FileManager.default.isReadableFile(atPath: cafile) else { throw ValidationError("[nova] cafile \(cafile) cannot be read") }
+            logger.info("Nova and Keystone certificates are checked against [nova] cafile (through curl)",
+                        metadata: ["cafile": "\(cafile)"])
+        }
+        return NovaNotifier(store: store, client: URLSessionNovaClient(auth: auth, cafile: nova.cafile),
+                            configuration: NovaNotifierConfiguration(nova),
+                            logger: logger, metrics: metrics, doorbell: doorbell)
     }
 }

@@ -47,8 +47,10 @@ struct Serve: AsyncParsableCommand {
         do {
             try await controller.start()
             let host = configuration.api.hostIP
+            let notifier = try novaNotifier(configuration.nova, store: store, logger: logger, metrics: metrics,
+                                            doorbell: controller.outboxDoorbell)
             let app = Application(
-                router: NodeAPI.router(for: controller, authentication: authentication),
+                router: NodeAPI.router(for: controller, authentication: authentication, nova: notifier),
                 configuration: .init(address: .hostname(host, port: port ?? configuration.api.port), serverName: "ferrum"),
                 onServerRunning: { channel in
                     print("ferrum: API listening on http://\(host):\(channel.localAddress?.port ?? 0)")
@@ -57,9 +59,7 @@ struct Serve: AsyncParsableCommand {
                 },
                 logger: logger)
             var services: [any Service] = [controller, app]
-            if let notifier = try novaNotifier(configuration.nova, store: store, logger: logger, metrics: metrics) {
-                services.append(notifier)
-            }
+            if let notifier { services.append(notifier) }
             let group = ServiceGroup(configuration: .init(services: services,
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()

@@ -7,7 +7,7 @@ import NIOCore
 /// `openstack baremetal`, openstacksdk and nova's ironic driver can drive Ferrum.
 ///
 ///     GET  /  and  /v1                          version discovery (public)
-///     GET  /health                              liveness, node count, last sync pass (public)
+///     GET  /health                              liveness, node count, last sync pass, the Nova notifier (public)
 ///     GET  /v1/nodes[/detail]                   list: fields, detail, limit, marker, sort_key, sort_dir, and the
 ///                                               filters maintenance, associated, instance_uuid, provision_state,
 ///                                               driver, fault
@@ -20,8 +20,9 @@ import NIOCore
 ///
 /// Every response carries the microversion headers (`IronicHeadersMiddleware`); errors use Ironic's body.
 public enum NodeAPI {
-    public static func router(for controller: PowerController,
-                              authentication: APIAuthentication = .none) -> Router<BasicRequestContext> {
+    /// `nova` is the running notifier, if any: `/health` reports its configuration error.
+    public static func router(for controller: PowerController, authentication: APIAuthentication = .none,
+                              nova: NovaNotifier? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         MetricsAPI.register(on: router, metrics: controller.metrics)
         router.add(middleware: IronicHeadersMiddleware())
@@ -31,8 +32,12 @@ public enum NodeAPI {
         router.get("health") { _, _ in
             await handle {
                 let last = await controller.lastPass
-                return try json(HealthBody(status: "ok", nodes: await controller.nodeCount,
-                                           lastSyncPass: last.map { "\($0.startedAt.iso8601), \($0)" }))
+                let novaHealth = await NovaHealth(nova)
+                // 200 even when Nova refuses us: the controller is alive and power control works; a probe that
+                // restarted it would not fix Nova's configuration. "degraded" and the metric are for alerting.
+                return try json(HealthBody(status: novaHealth.status == "error" ? "degraded" : "ok",
+                                           nodes: await controller.nodeCount,
+                                           lastSyncPass: last.map { "\($0.startedAt.iso8601), \($0)" }, nova: novaHealth))
             }
         }
         router.get("v1/nodes") { request, _ in await handle { try await list(request, controller, detail: false) } }

@@ -106,7 +106,26 @@ struct HealthBody: Encodable, Sendable {
     var status: String
     var nodes: Int
     var lastSyncPass: String?
+    var nova: NovaHealth
 
-    enum CodingKeys: String, CodingKey { case status, nodes, lastSyncPass = "last_sync_pass" }
+    enum CodingKeys: String, CodingKey { case status, nodes, lastSyncPass = "last_sync_pass", nova }
+}
+
+/// The notifier in `/health`: `disabled` (none runs), `ok`, or `error` with Nova's refusal until a request succeeds.
+struct NovaHealth: Encodable, Sendable {
+    var status: String
+    var error: String?
+    /// Events the notifier knows of that are neither delivered nor dropped yet.
+    var unsettled: Int?
+
+    init(_ notifier: NovaNotifier?) async {
+        guard let notifier else {
+            status = "disabled"
+            return
+        }
+        error = await notifier.configurationError
+        status = error == nil ? "ok" : "error"
+        unsettled = await notifier.unsettledCount
+    }
 }
 

@@ -33,6 +33,7 @@ public final class ControllerMetrics: Sendable {
     private let novaEventsSent: CoreMetrics.Counter
     private let novaEventsFailed: [NovaEventFailure: CoreMetrics.Counter]
     private let novaBatchSize: CoreMetrics.Recorder
+    private let novaConfigurationError: CoreMetrics.Gauge
     private let collectors = Mutex<[@Sendable () async -> Void]>([])
 
     /// The `power_state` label values: Ironic's strings, and `none` for an unknown state.
@@ -68,6 +69,8 @@ public final class ControllerMetrics: Sendable {
         novaEventsSent = CoreMetrics.Counter(label: MetricFamily.novaEventsSent.name, factory: factory)
         novaEventsFailed = counters(.novaEventsFailed, NovaEventFailure.allCases, \.rawValue)
         novaBatchSize = CoreMetrics.Recorder(label: MetricFamily.novaBatchSize.name, factory: factory)
+        novaConfigurationError = gauge(.novaConfigurationError)
+        novaConfigurationError.record(0)
     }
 
     // MARK: Scraping
@@ -146,6 +149,11 @@ public final class ControllerMetrics: Sendable {
     }
 
     // MARK: Nova notifier (issue 6)
+
+    /// Nova refuses the notifier until an operator acts (set), or accepts it again (cleared).
+    public func recordNovaConfigurationError(_ present: Bool) {
+        novaConfigurationError.record(present ? 1 : 0)
+    }
 
     /// One request to Nova carrying `size` events.
     public func recordNovaBatch(size: Int) {

@@ -65,13 +65,16 @@ extension MetricFamily {
     public static let novaBatchSize = MetricFamily(
         "ferrum_nova_batch_size", .histogram, buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
         help: "Events per request to Nova's os-server-external-events.")
+    public static let novaConfigurationError = MetricFamily(
+        "ferrum_nova_configuration_error", .gauge,
+        help: "1 while Nova refuses the notifier for a configuration reason (403, 406, other 4xx), else 0.")
 
     public static let all: [MetricFamily] = [
         syncPassDuration, syncPasses, syncLastPassChecked, syncLastPassSkipped, syncLastPassFailures,
         nodes, nodesInMaintenance,
         bmcRequestDuration, bmcRequestErrors, bmcSessionsOpen,
         powerActionsStarted, powerActionsSucceeded, powerActionsFailed,
-        novaEventsQueued, novaEventsSent, novaEventsFailed, novaBatchSize,
+        novaEventsQueued, novaEventsSent, novaEventsFailed, novaBatchSize, novaConfigurationError,
     ]
 }
 

@@ -19,11 +19,13 @@ public actor NodeActor {
     private let actionConfiguration: PowerActionConfiguration
     private let logger: Logger
     private let metrics: ControllerMetrics
+    private let outboxDoorbell: OutboxDoorbell?
 
     public init(node: Node, store: any ControllerStore, driver: any PowerDriver, time: ControllerTime,
                 actionConfiguration: PowerActionConfiguration, logger: Logger,
-                metrics: ControllerMetrics = ControllerMetrics()) {
+                metrics: ControllerMetrics = ControllerMetrics(), outboxDoorbell: OutboxDoorbell? = nil) {
         self.id = node.id
+        self.outboxDoorbell = outboxDoorbell
         self.metrics = metrics
         self.node = node
         self.store = store
@@ -242,6 +244,8 @@ public actor NodeActor {
     private func commit(_ write: NodeWrite) async throws {
         try await store.commit([write])
         metrics.recordNovaEventsQueued(write.novaEvents.count)
+        // Only after the commit: the notifier must find the rows when it wakes.
+        if !write.novaEvents.isEmpty { outboxDoorbell?.ring() }
         node = write.node
         generation &+= 1
     }

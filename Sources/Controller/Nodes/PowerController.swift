@@ -27,6 +27,8 @@ public actor PowerController: Service {
     public private(set) var lastPass: SyncPassReport?
     /// Shared with the node actors; pass the BMC client's to have one registry for `/metrics`.
     public nonisolated let metrics: ControllerMetrics
+    /// Rung after every commit that queues Nova events; give it to the `NovaNotifier` so it wakes at once.
+    public nonisolated let outboxDoorbell = OutboxDoorbell()
 
     public init(store: any ControllerStore, driver: any PowerDriver, configuration: PowerControllerConfiguration = .init(),
                 time: ControllerTime = .system, logger: Logger = Logger(label: "ferrum.controller"),
@@ -81,7 +83,8 @@ public actor PowerController: Service {
     @discardableResult
     private func add(_ node: Node) -> NodeActor {
         let actor = NodeActor(node: node, store: store, driver: driver, time: time,
-                              actionConfiguration: configuration.powerAction, logger: logger, metrics: metrics)
+                              actionConfiguration: configuration.powerAction, logger: logger, metrics: metrics,
+                              outboxDoorbell: outboxDoorbell)
         actors[node.id] = actor
         if let name = node.name { namesToIDs[name] = node.id }
         order.append(node.id)

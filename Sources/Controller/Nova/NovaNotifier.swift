@@ -14,6 +14,7 @@ public actor NovaNotifier: Service {
     private let logger: Logger
     private let metrics: ControllerMetrics
     private let pollInterval: Duration
+    private let doorbell: OutboxDoorbell?
     private let events: AsyncStream<NovaNotifierMachine.Event>
     private let sink: AsyncStream<NovaNotifierMachine.Event>.Continuation
     /// The highest outbox id read so far: each poll reads only newer rows, so an idle poll is one indexed query.
@@ -22,20 +23,26 @@ public actor NovaNotifier: Service {
     /// Why Nova refuses us, until a request succeeds again; for /health.
     public private(set) var configurationError: String?
 
-    /// `pollInterval` defaults to a quarter of the batch window, so the machine sees whether events keep arriving
-    /// during a window (it extends the window while they do).
+    /// With a `doorbell` (the controller's `outboxDoorbell`) the notifier reads the outbox when it rings, and polls
+    /// only as a safety net (`pollInterval`, default 5 s) for rows another process wrote or a ring it missed.
+    /// Without one it polls every `pollInterval`, by default the batch window.
     public init(store: any ControllerStore, client: any NovaClient, configuration: NovaNotifierConfiguration = .init(),
                 time: ControllerTime = .system, logger: Logger = Logger(label: "ferrum.nova"),
-                metrics: ControllerMetrics = ControllerMetrics(), pollInterval: Duration? = nil) {
+                metrics: ControllerMetrics = ControllerMetrics(), doorbell: OutboxDoorbell? = nil,
+                pollInterval: Duration? = nil) {
         machine = NovaNotifierMachine(configuration: configuration)
         self.store = store
         self.client = client
         self.time = time
         self.logger = logger
         self.metrics = metrics
-        self.pollInterval = max(.milliseconds(10), pollInterval ?? configuration.batchWindow / 4)
+        self.doorbell = doorbell
+        let defaultPoll = doorbell == nil ? configuration.batchWindow : Self.safetyPollInterval
+        self.pollInterval = max(.milliseconds(10), pollInterval ?? defaultPoll)
         (events, sink) = AsyncStream.makeStream()
     }
+
+    public static let safetyPollInterval: Duration = .seconds(5)
 
     /// Events not yet delivered or dropped that the notifier knows of.
     public var unsettledCount: Int { machine.unsettledCount }
@@ -58,22 +65,43 @@ public actor NovaNotifier: Service {
         }
     }
 
+    /// Reads the outbox at start, on every ring of the doorbell and on every safety poll. Wake-ups that come while
+    /// a read runs fold into one more read, which sees every row committed before it.
     private func pollOutbox() async {
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        // Subscribed before the first read, so a commit between that read and the subscription still wakes us.
+        let rings = doorbell?.rings()
+        await withDiscardingTaskGroup { group in
+            if let rings { group.addTask { for await _ in rings { wake.yield() } } }
+            group.addTask { [time, pollInterval] in
+                while (try? await time.sleep(for: pollInterval)) != nil { wake.yield() }
+            }
+            wake.yield()
+            for await _ in wakes {
+                await readOutbox()
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func readOutbox() async {
         while !Task.isCancelled {
             do {
-                let rows = try await store.outbox(after: max(lastRead, machine.watermark), limit: 10_000)
+                let rows = try await store.outbox(after: max(lastRead, machine.watermark), limit: Self.pageSize)
                 if let last = rows.last {
                     lastRead = max(lastRead, last.id)
                     sink.yield(.eventsQueued(rows.map { NovaPendingEvent(id: $0.id, nodeID: $0.nodeID, update: $0.event) }))
                 }
                 // A full page means a backlog: read on at once.
-                if rows.count == 10_000 { continue }
+                if rows.count < Self.pageSize { return }
             } catch {
                 logger.error("cannot read the Nova outbox", metadata: ["error": "\(error)"])
+                return
             }
-            try? await time.sleep(for: pollInterval)
         }
     }
+
+    private static let pageSize = 10_000
 
     private func perform(_ actions: [NovaNotifierMachine.Action], in group: inout DiscardingTaskGroup) async {
         for action in actions {
@@ -105,9 +133,11 @@ public actor NovaNotifier: Service {
             case .reportConfigurationError(let message):
                 logger.error("Nova refuses the notifier; an operator must fix the configuration", metadata: ["why": "\(message)"])
                 configurationError = message
+                metrics.recordNovaConfigurationError(true)
             case .clearConfigurationError:
                 logger.info("Nova accepts the notifier again")
                 configurationError = nil
+                metrics.recordNovaConfigurationError(false)
             case .stopped:
                 logger.info("Nova notifier stopped", metadata: ["pending": "\(machine.unsettledCount)"])
             }

@@ -1,22 +1,20 @@
 import ControllerCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
-/// `NovaClient` over URLSession, with Keystone v3 tokens (password or application credential) or none.
+/// `NovaClient` over HTTP, with Keystone v3 tokens (password or application credential) or none. URLSession and
+/// the system trust store by default; with a `cafile`, curl trusting that bundle (`CurlNovaTransport` says why).
 /// Tokens are reused until two minutes before they expire, as keystoneauth does; they are never logged.
 public actor URLSessionNovaClient: NovaClient {
     static let microversion = "2.76"
 
     private let auth: NovaAuth
-    private let session: URLSession
+    private let transport: any NovaHTTPTransport
     private var token: KeystoneToken?
 
-    public init(auth: NovaAuth) {
+    /// `cafile`: a PEM bundle of the CAs to trust for Keystone and Nova, instead of the system's.
+    public init(auth: NovaAuth, cafile: String? = nil) {
         self.auth = auth
-        // Without the delegate, corelibs URLSession waits forever on a 401 that carries WWW-Authenticate.
-        session = URLSession(configuration: .ephemeral, delegate: DeclineNovaChallenges(), delegateQueue: nil)
+        transport = cafile.map { CurlNovaTransport(cafile: $0) } ?? URLSessionNovaTransport()
     }
 
     public func authenticate() async throws {
@@ -36,76 +34,40 @@ public actor URLSessionNovaClient: NovaClient {
             }
             (endpoint, tokenValue) = (current.computeEndpoint, current.value)
         }
-        var request = URLRequest(url: endpoint.appendingPathComponent("os-server-external-events"))
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.timeoutInterval = timeout.seconds
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        request.setValue("compute \(Self.microversion)", forHTTPHeaderField: "OpenStack-API-Version")
-        request.setValue(Self.microversion, forHTTPHeaderField: "X-OpenStack-Nova-API-Version")
-        if let tokenValue { request.setValue(tokenValue, forHTTPHeaderField: "X-Auth-Token") }
+        var headers = Self.jsonHeaders + [("OpenStack-API-Version", "compute \(Self.microversion)"),
+                                          ("X-OpenStack-Nova-API-Version", Self.microversion)]
+        if let tokenValue { headers.append(("X-Auth-Token", tokenValue)) }
         do {
-            let (data, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            if status == 401 { token = nil }
-            return NovaResponse.translate(status: status, body: Array(data), requestBody: body)
-        } catch let error as URLError {
-            return .failed(Self.failure(error))
+            let response = try await transport.post(endpoint.appendingPathComponent("os-server-external-events"),
+                                                    headers: headers, body: body, timeout: timeout)
+            if response.status == 401 { token = nil }
+            return NovaResponse.translate(status: response.status, body: Array(response.body), requestBody: body)
         } catch {
-            return .failed(.transport("\(error)"))
+            if case .unauthorized = error { token = nil }
+            return .failed(error.failure)
         }
     }
+
+    private static let jsonHeaders = [("Content-Type", "application/json"), ("Accept", "application/json")]
 
     private func currentToken() async throws -> KeystoneToken {
         guard case .keystone(let settings) = auth else { throw NovaAuthError("no Keystone configured") }
         if let token, token.isFresh(at: Date()) { return token }
-        var request = URLRequest(url: KeystoneRequest.tokensURL(settings.authURL))
-        request.httpMethod = "POST"
-        request.httpBody = Data(KeystoneRequest.body(settings.credential))
-        request.timeoutInterval = 30
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let data: Data, response: URLResponse
+        let response: NovaHTTPResponse
         do {
-            (data, response) = try await session.data(for: request)
-        } catch let error as URLError {
-            throw NovaAuthError("Keystone at \(settings.authURL.absoluteString): \(Self.failure(error))")
+            response = try await transport.post(KeystoneRequest.tokensURL(settings.authURL), headers: Self.jsonHeaders,
+                                                body: KeystoneRequest.body(settings.credential), timeout: .seconds(30))
+        } catch {
+            throw NovaAuthError("Keystone at \(settings.authURL.absoluteString): \(error.failure)")
         }
-        let http = response as? HTTPURLResponse
-        guard let http, (200..<300).contains(http.statusCode) else {
-            throw NovaAuthError("Keystone refused the credentials (HTTP \(http?.statusCode ?? 0))")
+        guard (200..<300).contains(response.status) else {
+            throw NovaAuthError("Keystone refused the credentials (HTTP \(response.status))")
         }
-        guard let value = http.value(forHTTPHeaderField: "X-Subject-Token"), !value.isEmpty else {
+        guard let value = response.headers["x-subject-token"], !value.isEmpty else {
             throw NovaAuthError("Keystone's answer has no X-Subject-Token")
         }
-        let fresh = try KeystoneRequest.parse(token: value, body: data, settings: settings)
+        let fresh = try KeystoneRequest.parse(token: value, body: response.body, settings: settings)
         token = fresh
         return fresh
-    }
-
-    static func failure(_ error: URLError) -> NovaRequestFailure {
-        switch error.code {
-        case .timedOut: .timeout
-        case .cannotConnectToHost: .connectionRefused
-        // Only a declined authentication challenge cancels a task here: the answer was a 401.
-        case .cancelled: .status(401, body: "")
-        default: .transport(error.localizedDescription)
-        }
-    }
-}
-
-private final class DeclineNovaChallenges: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
-                    completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
-        completionHandler(.cancelAuthenticationChallenge, nil)
-    }
-}
-
-extension Duration {
-    /// For URLRequest's TimeInterval.
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
     }
 }

@@ -92,7 +92,11 @@ extension ControllerConfiguration {
             .text("nova", "region_name", \.nova.regionName),
             .parsed("nova", "valid_interfaces", \.nova.validInterfaces, ConfigValue.names),
             .text("nova", "endpoint_override", \.nova.endpointOverride),
-            .text("nova", "cafile", \.nova.cafile),
+            ConfigOption(section: "nova", name: "cafile") { configuration, text, base throws(ValueProblem) in
+                guard !text.isEmpty else { throw ValueProblem(message: "has no value") }
+                // Relative to the config file, as http_basic_auth_user_file.
+                configuration.nova.cafile = text.hasPrefix("/") || base.isEmpty ? text : base + "/" + text
+            },
             .wholeSeconds("nova", "timeout", \.nova.timeout, min: 1),
             .seconds("nova", "batch_window", \.nova.batchWindow, min: 0),
             .seconds("nova", "batch_max_delay", \.nova.batchMaxDelay, min: 0),

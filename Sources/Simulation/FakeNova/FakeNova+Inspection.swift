@@ -39,7 +39,7 @@ extension FakeNova {
         FakeNovaResponse(status: 200, json: ["instances": instances.keys.sorted().map { instances[$0]!.json }])
     }
 
-    /// `POST /_fake/instances` `{uuid, host?, power_state?, vm_state?, task_state?}`. An absent host means
+    /// `POST /_fake/instances` `{uuid, host?, node?, power_state?, vm_state?, task_state?}`. An absent host means
     /// "compute-1"; an explicit null means none (→ per-event 422). vm_state follows power_state by default.
     public mutating func createInstance(body: [UInt8]) -> FakeNovaResponse {
         guard let json = decodeJSON(body) as? [String: Any], let uuid = json["uuid"] as? String else {
@@ -49,7 +49,7 @@ extension FakeNova {
         let host: String? = json.keys.contains("host") ? json["host"] as? String : "compute-1"
         let instance = FakeNovaInstance(
             uuid: uuid, vmState: json["vm_state"] as? String ?? (power == FakeNovaInstance.shutdown ? "stopped" : "active"),
-            powerState: power, taskState: json["task_state"] as? String, host: host)
+            powerState: power, taskState: json["task_state"] as? String, host: host, node: json["node"] as? String)
         add(instance)
         return FakeNovaResponse(status: 201, json: instance.json)
     }
@@ -64,6 +64,7 @@ extension FakeNova {
         if let value = json["fail_status"] as? Int { faults.failStatus = value }
         if let value = json["unauthorized_next"] as? Int { faults.unauthorizedNext = value }
         if let value = json["outage"] as? Bool { faults.outage = value }
+        if let value = json["max_body_bytes"] as? Int { faults.maxBodyBytes = value }
         if json["revoke_tokens"] as? Bool == true { revokeTokens() }
         return faultsJSON()
     }
@@ -71,7 +72,7 @@ extension FakeNova {
     public func faultsJSON() -> FakeNovaResponse {
         FakeNovaResponse(status: 200, json: [
             "latency_ms": faults.latencyMilliseconds, "fail_next": faults.failNext, "fail_status": faults.failStatus,
-            "unauthorized_next": faults.unauthorizedNext, "outage": faults.outage,
+            "unauthorized_next": faults.unauthorizedNext, "outage": faults.outage, "max_body_bytes": faults.maxBodyBytes,
         ])
     }
 }

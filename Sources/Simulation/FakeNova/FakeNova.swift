@@ -6,7 +6,7 @@ import Foundation
 public struct FakeNova: Sendable {
     public var instances: [String: FakeNovaInstance] = [:]
     /// Every event of every request that passed validation, in arrival order.
-    public private(set) var received: [FakeNovaReceivedEvent] = []
+    public internal(set) var received: [FakeNovaReceivedEvent] = []
     public var faults = FakeNovaFaults()
     /// 79 imitates Train; 104 is nova 34.0.0.
     public var maxMinor: Int
@@ -15,7 +15,11 @@ public struct FakeNova: Sendable {
     /// false: accepted power-updates wait in `pendingCompute` until `deliverPendingCompute()`, so a test can
     /// change the instance in between (the API-snapshot vs DB race). true: applied before the API answers.
     public var applyImmediately = true
-    public private(set) var pendingCompute: [PendingPowerUpdate] = []
+    public internal(set) var pendingCompute: [PendingPowerUpdate] = []
+    /// nova-compute for queued mode (`compute.configuration.queued`): queues, locks, sync, stop_instance.
+    public var compute = NovaCompute()
+    /// `start`/`stop` actions per instance uuid, oldest first.
+    public internal(set) var instanceActions: [String: [FakeNovaInstanceAction]] = [:]
     /// Base URL the catalog advertises (the shell sets it once bound).
     public var endpoint: String
     var keystone = FakeKeystone()
@@ -38,7 +42,7 @@ public struct FakeNova: Sendable {
     /// `POST /v2.1/os-server-external-events` after the token check, in Nova's pipeline order:
     /// 413 → microversion 400/406 → JSON 400 → schema 400 → per-event 404/400/200/422 → 200 or 207.
     public mutating func handleExternalEvents(body: [UInt8], microversion: String?) -> (status: Int, body: [UInt8]) {
-        guard body.count <= FakeNovaSchema.maxBodyBytes else { return (413, Self.tooLargeBody) }
+        guard body.count <= min(faults.maxBodyBytes, FakeNovaSchema.maxBodyBytes) else { return (413, Self.tooLargeBody) }
         let events: [ExternalEvent]
         do {
             let minor = try FakeNovaSchema.microversion(microversion, maxMinor: maxMinor).get()
@@ -60,7 +64,11 @@ public struct FakeNova: Sendable {
             results.append(echoed)
             accept(event, code: code)
         }
-        if applyImmediately { deliverPendingCompute() }
+        if compute.configuration.queued {
+            castPendingEvents()
+        } else if applyImmediately {
+            deliverPendingCompute()
+        }
         let allOK = results.allSatisfy { ($0["code"] as? Int) == 200 }
         if trainMode && results.allSatisfy({ ($0["code"] as? Int) != 200 }) {
             return (404, novaFault(404, "No instances found for any event").body)
@@ -89,6 +97,8 @@ public struct FakeNova: Sendable {
                 record.outcome = .ignored
             } else if let tag = event.tag, tag == "POWER_ON" || tag == "POWER_OFF", let snapshot = instances[event.serverUUID] {
                 record.outcome = .pending
+                recordAction(event.serverUUID, action: tag == "POWER_ON" ? "start" : "stop", origin: .event,
+                             requestID: Self.requestID(requestCount, kind: 0x8))
                 pendingCompute.append(.init(receivedIndex: received.count, snapshot: snapshot, tag: tag))
             } else {
                 record.outcome = .invalidTag
@@ -116,8 +126,18 @@ public struct FakeNova: Sendable {
         }
     }
 
+    mutating func recordAction(_ uuid: String, action: String, origin: FakeNovaInstanceAction.Origin, requestID: String) {
+        instanceActions[uuid, default: []].append(.init(action: action, requestID: requestID, origin: origin))
+    }
+
+    /// A stable uuid-shaped request id; `kind` (8 for API requests, 9 for the sync) keeps the two apart.
+    static func requestID(_ number: Int, kind: Int) -> String {
+        let hex = String(number, radix: 16)
+        return "req-00000000-0000-4000-\(String(kind, radix: 16))000-" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+    }
+
     /// Precondition on the API's snapshot; compare-and-swap on the stored row's task_state (nova.md §2).
-    private mutating func powerUpdate(snapshot: FakeNovaInstance, tag: String) -> (FakeNovaOutcome, String) {
+    mutating func powerUpdate(snapshot: FakeNovaInstance, tag: String, now: Duration? = nil) -> (FakeNovaOutcome, String) {
         let on = tag == "POWER_ON"
         let (fromVM, fromPower) = on ? ("stopped", FakeNovaInstance.shutdown) : ("active", FakeNovaInstance.running)
         guard snapshot.taskState == nil, snapshot.vmState == fromVM, snapshot.powerState == fromPower else {
@@ -132,7 +152,7 @@ public struct FakeNova: Sendable {
         row.vmState = on ? "active" : "stopped"
         row.powerState = on ? FakeNovaInstance.running : FakeNovaInstance.shutdown
         row.taskState = nil
-        instances[row.uuid] = row
+        if let now { store(row, now: now) } else { instances[row.uuid] = row }
         return (.applied, "Power update called for instance with target power state \(tag).")
     }
 }

@@ -8,22 +8,28 @@ public struct FakeNovaInstance: Sendable, Equatable {
     public var powerState: Int
     public var taskState: String?
     public var host: String?
+    /// The Ironic node uuid (`node`, shown as `hypervisor_hostname`).
+    public var node: String?
 
-    public init(uuid: String, vmState: String, powerState: Int, taskState: String? = nil, host: String?) {
+    public init(uuid: String, vmState: String, powerState: Int, taskState: String? = nil, host: String?,
+                node: String? = nil) {
         self.uuid = uuid
         self.vmState = vmState
         self.powerState = powerState
         self.taskState = taskState
         self.host = host
+        self.node = node
     }
 
     /// Nova's integer power states (`nova/compute/power_state.py`).
+    public static let noState = 0
     public static let running = 1
     public static let shutdown = 4
+    public static let crashed = 6
 
     var json: [String: Any] {
         ["uuid": uuid, "vm_state": vmState, "power_state": powerState, "task_state": taskState ?? NSNullValue,
-         "host": host ?? NSNullValue]
+         "host": host ?? NSNullValue, "node": node ?? NSNullValue]
     }
 }
 
@@ -66,6 +72,22 @@ public struct FakeNovaFaults: Sendable, Equatable {
     public var unauthorizedNext = 0
     /// Every Nova and Keystone request gets 503 while on.
     public var outage = false
+    /// Bodies larger than this get 413; lowering it tests a client's split on 413 with few events.
+    public var maxBodyBytes = FakeNovaSchema.maxBodyBytes
 
     public init() {}
+}
+
+/// An instance action (`os-instance-actions`): `start`/`stop`, from an accepted power-update or from the sync.
+public struct FakeNovaInstanceAction: Sendable, Equatable {
+    public enum Origin: String, Sendable, Equatable { case event, sync }
+    public var action: String
+    public var requestID: String
+    public var origin: Origin
+
+    public init(action: String, requestID: String, origin: Origin) {
+        self.action = action
+        self.requestID = requestID
+        self.origin = origin
+    }
 }

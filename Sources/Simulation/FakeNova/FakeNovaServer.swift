@@ -11,11 +11,24 @@ import NIOCore
 ///     POST /v2.1/os-server-external-events needs X-Auth-Token of a live token
 ///     GET  /_fake/events                   every received event with its code and outcome
 ///     GET  /_fake/instances, POST /_fake/instances
-///     PUT  /_fake/faults                   {latency_ms, fail_next, fail_status, unauthorized_next, outage, revoke_tokens}
+///     PUT  /_fake/faults                   {latency_ms, fail_next, fail_status, unauthorized_next, outage, revoke_tokens,
+///                                          max_body_bytes}
+///     GET  /v2.1/servers/{id}[/os-instance-actions], POST /_fake/sync, POST /_fake/refresh-cache, GET /_fake/log,
+///     GET|PUT /_fake/compute               the compute model (FakeNovaServer+Compute.swift)
 public actor FakeNovaServer {
-    public private(set) var nova: FakeNova
+    public internal(set) var nova: FakeNova
+    /// Set when nova-compute runs against a real Ironic API (Ferrum's) over wall time.
+    let ironic: FakeNovaIronicClient?
+    let started = ContinuousClock.now
+    var work: [Int: Task<Void, Never>] = [:]
+    var workCount = 0
 
-    public init(_ nova: FakeNova = FakeNova()) { self.nova = nova }
+    /// With `ironic`, the compute model runs queued over wall time and starts with the server.
+    public init(_ nova: FakeNova = FakeNova(), ironic: FakeNovaIronicClient.Settings? = nil) {
+        self.nova = nova
+        self.ironic = ironic.map(FakeNovaIronicClient.init)
+        if ironic != nil { self.nova.compute.configuration.queued = true }
+    }
 
     /// Direct access for tests and the CLI.
     public func update<T: Sendable>(_ change: @Sendable (inout FakeNova) -> T) -> T { change(&nova) }
@@ -34,7 +47,9 @@ public actor FakeNovaServer {
     }
 
     private func run(_ work: @Sendable (inout FakeNova, Date) -> FakeNovaResponse) -> (FakeNovaResponse, Int) {
-        (work(&nova, Date()), nova.faults.latencyMilliseconds)
+        let response = work(&nova, Date())
+        perform(nova.takeComputeActions())  // e.g. the casts of accepted events in queued mode
+        return (response, nova.faults.latencyMilliseconds)
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -73,28 +88,37 @@ public actor FakeNovaServer {
             let body = try await Self.bytes(request)
             return try await self.answer { nova, _ in nova.setFaults(body: body) }
         }
+        addComputeRoutes(to: router)
         return router
     }
 
-    private static func bytes(_ request: Request) async throws -> [UInt8] {
+    static func bytes(_ request: Request) async throws -> [UInt8] {
         var buffer = try await request.body.collect(upTo: 1 << 20)
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
     /// Runs until cancelled. `onRunning` gets the bound port (useful with port 0); the catalog then points here.
-    public func serve(host: String = "127.0.0.1", port: Int,
+    /// `logLevel` .critical quiets the shutdown noise of open keep-alive connections (the demo).
+    public func serve(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .warning,
                       onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "ferrum.nova-sim")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "ferrum-nova-sim"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
                 await self.update { $0.endpoint = "http://\(host):\(bound)" }
+                await self.startCompute()
                 await onRunning(bound)
             },
             logger: logger)
-        try await app.run()
+        do {
+            try await app.run()
+        } catch {
+            stopCompute()
+            throw error
+        }
+        stopCompute()
     }
 }
