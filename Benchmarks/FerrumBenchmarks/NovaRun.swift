@@ -156,6 +156,10 @@ final class RecordingNovaClient: NovaClient {
 
     func authenticate() async throws { try await inner.authenticate() }
 
+    func server(_ instanceUUID: String, timeout: Duration) async -> NovaServerLookup {
+        await inner.server(instanceUUID, timeout: timeout)
+    }
+
     var deliveredCount: Int { sent.withLock { $0.reduce(0) { $0 + $1.delivered } } }
 
     /// The requests so far, forgetting them.
