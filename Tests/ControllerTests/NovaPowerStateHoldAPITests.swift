@@ -1,6 +1,7 @@
 import Controller
 import ControllerCore
 import Foundation
+import HummingbirdBcrypt
 import Testing
 import TestSupport
 
@@ -85,6 +86,31 @@ import TestSupport
             try await powerOn(base, Self.novaAgent, harness)
             #expect(try await powerState(base, Self.novaAgent) == "power on")
             #expect(harness.controller.novaHolds.count == 0)
+        }
+    }
+
+    @Test("http_basic: the users in nova_api_users are Nova; a nova-compute User-Agent alone is not")
+    func basicAuthUsers() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferrum-hold-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("htpasswd").path
+        let hash = Bcrypt.hash("s3cret", cost: 4)
+        try "alice:\(hash)\nnova-svc:\(hash)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let users = try HtpasswdFile(path: file)
+        func as_(_ user: String, agent: String = "python-requests/2.32") -> [String: String] {
+            ["X-OpenStack-Ironic-API-Version": "latest", "User-Agent": agent,
+             "Authorization": "Basic " + Data("\(user):s3cret".utf8).base64EncodedString()]
+        }
+        try await withController(count: 1, novaHold: .init(enabled: true, maximumHold: .seconds(120)), nodes: { specs in
+            [makeNode(0, spec: specs[0], powerState: .powerOff)]
+        }) { harness in
+            try await withAPI(harness.controller, authentication: .httpBasic(users), novaAPIUsers: ["nova-svc"]) { base in
+                try await powerOn(base, as_("alice"), harness)
+                #expect(try await powerState(base, as_("nova-svc")) == "power off")
+                #expect(try await powerState(base, as_("alice")) == "power on")
+                #expect(try await powerState(base, as_("alice", agent: Self.novaAgent["User-Agent"]!)) == "power on")
+            }
         }
     }
 
