@@ -19,6 +19,7 @@ extension NovaNotifierMachine {
             phase = .idle  // an open window's timer goes stale
         } else if phase == .idle {
             windowsWaited = 0
+            quietWindows = 0
             arrivedSinceLastLook = false
             openWindow(&step)
         }
@@ -31,10 +32,11 @@ extension NovaNotifierMachine {
         step.others.append(.startTimer(token, after: configuration.batchWindow))
     }
 
-    /// A window ends: while events keep arriving and the batch is short of the caps, wait another window, up to
-    /// `maxBatchDelay` in all.
-    var shouldExtendWindow: Bool {
-        arrivedSinceLastLook && !readyIsFull
+    /// A window ends: while events keep arriving (no two quiet windows in a row) and the batch is short of the caps,
+    /// wait another window, up to `maxBatchDelay` in all.
+    mutating func shouldExtendWindow() -> Bool {
+        quietWindows = arrivedSinceLastLook ? 0 : quietWindows + 1
+        return configuration.fillsBatches && quietWindows < 2 && !readyIsFull
             && configuration.batchWindow * (windowsWaited + 1) <= configuration.maxBatchDelay
     }
 
@@ -110,7 +112,7 @@ extension NovaNotifierMachine {
 
     mutating func timerFired(_ token: TimerToken, _ step: inout Step) {
         if phase == .windowOpen(token) {
-            if shouldExtendWindow {
+            if shouldExtendWindow() {
                 arrivedSinceLastLook = false
                 openWindow(&step)
             } else {

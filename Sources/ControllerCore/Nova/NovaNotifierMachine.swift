@@ -86,6 +86,9 @@ public struct NovaNotifierMachine: Sendable {
     var arrivedSinceLastLook = false
     /// Windows the waiting events have spent so far (bounded by `maxBatchDelay`).
     var windowsWaited = 0
+    /// Windows in a row that ended with no arrival: two end the wait (a sync pass's commit groups can be a window
+    /// apart on a busy machine).
+    var quietWindows = 0
     var failures = 0
     var reauthenticated = false
     var configurationErrorActive = false
