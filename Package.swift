@@ -100,7 +100,7 @@ let package = Package(
         // Benchmarks run by `ferrum bench`; results go to docs/benchmarks.md, never into timed tests.
         .target(
             name: "FerrumBenchmarks",
-            dependencies: ["IPMI", "Controller", "ControllerCore"],
+            dependencies: ["IPMI", "Controller", "ControllerCore", "VirtualBMC", "VirtualBMCCore", "Simulation"],
             path: "Benchmarks/FerrumBenchmarks",
             swiftSettings: strictSettings
         ),

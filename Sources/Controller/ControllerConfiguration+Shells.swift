@@ -17,6 +17,8 @@ extension PowerControllerConfiguration {
     /// The `[conductor]` section as the supervisor's settings.
     public init(_ configuration: ControllerConfiguration) {
         self.init(powerSync: configuration.powerSync, powerAction: configuration.powerAction,
-                  syncWorkers: configuration.conductor.syncPowerStateWorkers)
+                  syncWorkers: configuration.conductor.syncPowerStateWorkers,
+                  novaPowerStateHold: NovaPowerStateHold.Configuration(enabled: configuration.nova.holdPowerStateUntilApplied,
+                                                                       maximumHold: configuration.nova.holdMaximum))
     }
 }

@@ -6,10 +6,12 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark (build with -c release) and optionally record it in docs/benchmarks.md.")
 
-    @Argument(help: "Which benchmark: decode, fleet or sync.") var name = "decode"
+    @Argument(help: "Which benchmark: decode, fleet, sync or nova.") var name = "decode"
     @Option(help: "Fleet sizes for the fleet benchmark.") var counts = "1000,10000"
     @Option(help: "Fleet sizes for the sync benchmark.") var nodes = "1000,10000"
     @Option(help: "Sync benchmark: timed passes after the first.") var passes = 5
+    @Option(help: "Nova benchmark: BMCs (each with a Nova instance) whose power flips at once.") var changes = 10000
+    @Option(help: "Nova benchmark: measured flips.") var runs = 5
     @Option(help: "Sync benchmark: the controller's sync workers and the client's requests in flight.") var concurrency = 1000
     @Option(help: "Sync benchmark: BMCs the ipmitool baseline checks per fleet, spread over it (default: all).")
     var ipmitoolSample: Int?
@@ -30,8 +32,11 @@ struct Bench: AsyncParsableCommand {
             markdown = try await SyncBenchmark.run(.init(executable: executable, counts: try sizes(nodes, "--nodes"),
                                                          basePort: basePort, passes: passes, concurrency: concurrency,
                                                          ipmitoolSample: ipmitoolSample))
+        case "nova":
+            markdown = try await NovaBenchmark.run(.init(count: try sizes("\(changes)", "--changes")[0], basePort: basePort,
+                                                         runs: runs, concurrency: concurrency))
         default:
-            throw ValidationError("unknown benchmark '\(name)'; known: decode, fleet, sync")
+            throw ValidationError("unknown benchmark '\(name)'; known: decode, fleet, sync, nova")
         }
         print(markdown)
         if let write {

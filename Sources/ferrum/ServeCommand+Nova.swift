@@ -28,4 +28,15 @@ extension Serve {
                             configuration: NovaNotifierConfiguration(nova),
                             logger: logger, metrics: metrics, doorbell: doorbell)
     }
+
+    /// The loop that releases power-state holds once Nova shows their events applied; nil unless
+    /// `hold_power_state_until_applied` (which the loader allows only with a notifier).
+    func novaHoldConfirmer(_ nova: ControllerConfiguration.Nova, controller: PowerController,
+                           logger: Logger) throws -> NovaPowerStateConfirmer? {
+        guard nova.holdPowerStateUntilApplied, let auth = try? NovaAuth(nova) else { return nil }
+        logger.info("Nova's reads of a node see the power state Nova last agreed with until it applies the event",
+                    metadata: ["hold_maximum": "\(nova.holdMaximum)", "nova_api_users": "\(nova.novaAPIUsers)"])
+        return NovaPowerStateConfirmer(holds: controller.novaHolds, client: URLSessionNovaClient(auth: auth, cafile: nova.cafile),
+                                       logger: logger)
+    }
 }

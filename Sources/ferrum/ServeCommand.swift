@@ -50,7 +50,8 @@ struct Serve: AsyncParsableCommand {
             let notifier = try novaNotifier(configuration.nova, store: store, logger: logger, metrics: metrics,
                                             doorbell: controller.outboxDoorbell)
             let app = Application(
-                router: NodeAPI.router(for: controller, authentication: authentication, nova: notifier),
+                router: NodeAPI.router(for: controller, authentication: authentication, nova: notifier,
+                                       novaAPIUsers: configuration.nova.novaAPIUsers),
                 configuration: .init(address: .hostname(host, port: port ?? configuration.api.port), serverName: "ferrum"),
                 onServerRunning: { channel in
                     print("ferrum: API listening on http://\(host):\(channel.localAddress?.port ?? 0)")
@@ -60,6 +61,9 @@ struct Serve: AsyncParsableCommand {
                 logger: logger)
             var services: [any Service] = [controller, app]
             if let notifier { services.append(notifier) }
+            if let confirmer = try novaHoldConfirmer(configuration.nova, controller: controller, logger: logger) {
+                services.append(confirmer)
+            }
             let group = ServiceGroup(configuration: .init(services: services,
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()

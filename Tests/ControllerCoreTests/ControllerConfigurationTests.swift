@@ -46,6 +46,10 @@ import Testing
         valid_interfaces = internal,public
         timeout = 30
         batch_window = 0.1
+        batch_max_delay = 1.0
+        hold_power_state_until_applied = false
+        hold_maximum = 120
+        nova_api_users = nova
 
         """
 
@@ -85,6 +89,23 @@ import Testing
         #expect(!config.general.debug)
         #expect(config.general.logFormat == .text)
         #expect(config.nova.sendPowerNotifications)
+        #expect(!config.nova.holdPowerStateUntilApplied)
+        #expect(config.nova.holdMaximum == .seconds(120))
+        #expect(config.nova.novaAPIUsers == ["nova"])
+    }
+
+    @Test func thePowerStateHoldOptions() throws {
+        let config = try load("""
+            [nova]
+            auth_type = none
+            endpoint_override = http://127.0.0.1:8774/v2.1
+            hold_power_state_until_applied = true
+            hold_maximum = 30
+            nova_api_users = nova, nova-ironic ,
+            """)
+        #expect(config.nova.holdPowerStateUntilApplied)
+        #expect(config.nova.holdMaximum == .seconds(30))
+        #expect(config.nova.novaAPIUsers == ["nova", "nova-ironic"])
     }
 
     @Test func anEmptyFileAndTheSampleBothGiveTheDefaults() throws {
@@ -290,6 +311,13 @@ import Testing
         BadCase("[DEFAULT]\ndebug = true # verbose", 2, "DEFAULT", "debug",
                 "is not a boolean; use true/false, yes/no, on/off or 1/0 (comments must be on a line of their own)"),
         BadCase("[nova]\nsend_power_notifications = \u{1B}[31m", 2, "nova", "send_power_notifications", "\\u{1B}"),
+        BadCase("[nova]\nhold_maximum = 0", 2, "nova", "hold_maximum", "from 1 to 31536000 seconds"),
+        BadCase("[nova]\nnova_api_users = ,", 2, "nova", "nova_api_users", "has no value"),
+        BadCase("[nova]\nhold_power_state_until_applied = true", 2, "nova", "hold_power_state_until_applied",
+                "needs the Nova notifier, but auth_type is not set"),
+        BadCase("[nova]\nauth_type = none\nendpoint_override = http://127.0.0.1:1/v2.1\nsend_power_notifications = false\n"
+                    + "hold_power_state_until_applied = on", 5, "nova", "hold_power_state_until_applied",
+                "but send_power_notifications = false"),
     ])
     func badInputNamesItsLine(_ bad: BadCase) throws {
         let error = try #require(failure(bad.text))

@@ -14,12 +14,81 @@ struct NovaNotifierMachineTests {
 
     @Test("A lone event waits for the window, then goes out with everything queued meanwhile")
     func window() {
-        var nova = NovaHarness()
+        var nova = NovaHarness(NovaNotifierConfiguration(maxBatchDelay: .seconds(1)))
         nova.queue([(instanceUUID(1), .powerOn)])
         #expect(nova.sent.isEmpty)
         #expect(nova.timers.map(\.after) == [.milliseconds(100)])
-        nova.queue([(instanceUUID(2), .powerOff), (instanceUUID(3), .powerOn)])
+        nova.fireNextTimer()
+        #expect(nova.sent.isEmpty)  // one quiet window: another one
+        nova.fireNextTimer()
+        #expect(nova.sent.map { $0.events.map(\.id) } == [[1]])
+        #expect(nova.now == .milliseconds(200))
+        nova.completeAll(200)
+        nova.queue([(instanceUUID(2), .powerOff)])
+        nova.queue([(instanceUUID(3), .powerOn)])
         #expect(nova.timers.count == 1)  // the window is not restarted
+        nova.fireNextTimer()
+        nova.fireNextTimer()
+        // Events arrived during the first window: two quiet ones then end it.
+        #expect(nova.sent.count == 1)
+        nova.fireNextTimer()
+        #expect(nova.sent.count == 2)
+        #expect(nova.sent[1].events.map(\.id) == [2, 3])
+        #expect(nova.sent[1].timeout == .seconds(30))
+        nova.completeAll(200)
+        #expect(nova.settlements.map(\.outcome) == Array(repeating: .delivered, count: 3))
+        #expect(nova.machine.unsettledCount == 0)
+    }
+
+    @Test("Without a maxBatchDelay, one window, as before: events queued meanwhile go with it")
+    func oneWindowByDefault() {
+        var nova = NovaHarness()
+        nova.queue([(instanceUUID(1), .powerOn)])
+        nova.queue([(instanceUUID(2), .powerOff)])
+        nova.fireNextTimer()
+        #expect(nova.sent.map { $0.events.map(\.id) } == [[1, 2]])
+    }
+
+    @Test("While events keep arriving, a short batch waits window after window, at most maxBatchDelay in all")
+    func windowExtension() {
+        var nova = NovaHarness(NovaNotifierConfiguration(maxBatchDelay: .milliseconds(300)))
+        nova.queue([(instanceUUID(0), .powerOn)])
+        for index in 1...5 {
+            nova.queue([(instanceUUID(index), .powerOn)])
+            nova.fireNextTimer()
+        }
+        // Three windows of 100 ms: the third ends the wait although events still arrive.
+        #expect(nova.now == .milliseconds(300))
+        #expect(nova.sent.map { $0.events.count } == [4])
+    }
+
+    @Test("Events that arrive while a request is out wait a window unless they fill a batch; older ones go at once")
+    func arrivalsDuringFlight() {
+        var nova = NovaHarness(NovaNotifierConfiguration(maxBatchDelay: .seconds(1), maxEventsPerRequest: 3))
+        nova.queue((0..<4).map { (instanceUUID($0), .powerOn) })
+        #expect(nova.sent.map { $0.events.count } == [3])  // full: at once
+        nova.completeAll(200)
+        #expect(nova.sent.map { $0.events.count } == [3, 1])  // waited before the request: at once
+        nova.queue([(instanceUUID(10), .powerOff)])
+        nova.completeAll(200)
+        #expect(nova.sent.count == 2)  // arrived during the flight: windows first, until two are quiet
+        nova.fireNextTimer()
+        #expect(nova.sent.count == 2)
+        nova.fireNextTimer()
+        #expect(nova.sent.count == 3)
+        nova.queue((20..<24).map { (instanceUUID($0), .powerOn) })
+        nova.completeAll(200)
+        #expect(nova.sent.map { $0.events.count } == [3, 1, 1, 3])  // a full batch still goes at once
+    }
+
+    @Test("Events queued during the first window extend it; two quiet windows then send them all in one request")
+    func windowExtendedByArrivals() {
+        var nova = NovaHarness(NovaNotifierConfiguration(maxBatchDelay: .seconds(1)))
+        nova.queue([(instanceUUID(1), .powerOn)])
+        nova.queue([(instanceUUID(2), .powerOff), (instanceUUID(3), .powerOn)])
+        nova.fireNextTimer()
+        nova.fireNextTimer()
+        #expect(nova.sent.isEmpty)
         nova.fireNextTimer()
         #expect(nova.sent.count == 1)
         #expect(nova.sent[0].events.map(\.id) == [1, 2, 3])

@@ -55,6 +55,7 @@ func withController(
     client clientConfiguration: BMCClientConfiguration = BMCClientConfiguration(
         retransmitInterval: .milliseconds(500), maximumAttempts: 4),
     customize: (inout [BMCSpec]) -> Void = { _ in },
+    novaHold: NovaPowerStateHold.Configuration = .init(),
     nodes makeNodes: ([BMCSpec]) -> [Node] = { specs in specs.enumerated().map { makeNode($0.offset, spec: $0.element) } },
     _ body: (ControllerHarness) async throws -> Void
 ) async throws {
@@ -67,7 +68,8 @@ func withController(
     logger.logLevel = .critical
     let controller = PowerController(
         store: store, driver: BMCPowerDriver(client: client),
-        configuration: PowerControllerConfiguration(powerSync: sync, powerAction: fastActions, syncWorkers: 64),
+        configuration: PowerControllerConfiguration(powerSync: sync, powerAction: fastActions, syncWorkers: 64,
+                                                    novaPowerStateHold: novaHold),
         logger: logger, metrics: metrics)
     do {
         try await client.start()

@@ -109,9 +109,10 @@ struct NodeAPITests {
 
 /// Serves the node API on a free loopback port while `body` runs.
 func withAPI(_ controller: PowerController, authentication: APIAuthentication = .none, nova: NovaNotifier? = nil,
-             _ body: (String) async throws -> Void) async throws {
+             novaAPIUsers: [String] = ["nova"], _ body: (String) async throws -> Void) async throws {
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = Application(router: NodeAPI.router(for: controller, authentication: authentication, nova: nova),
+    let app = Application(router: NodeAPI.router(for: controller, authentication: authentication, nova: nova,
+                                                 novaAPIUsers: novaAPIUsers),
                           configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                           onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
     try await withThrowingTaskGroup(of: Void.self) { group in

@@ -1,3 +1,4 @@
+import ControllerCore
 import Foundation
 import Hummingbird
 import NIOCore
@@ -64,6 +65,19 @@ actor NovaStub {
 
     func setPort(_ port: Int) { self.port = port }
 
+    /// `GET /v2.1/servers/{id}`: what Nova shows of each instance (`OS-EXT-STS:*`); unknown ones are 404.
+    private(set) var servers: [String: NovaInstanceView] = [:]
+    private(set) var serverLookups = 0
+    func setServer(_ id: String, _ view: NovaInstanceView) { servers[id] = view }
+
+    func serverAnswer(_ id: String) -> (Int, String) {
+        serverLookups += 1
+        guard let view = servers[id] else { return (404, #"{"itemNotFound":{"code":404,"message":"Instance could not be found."}}"#) }
+        let task = view.taskState.map { "\"\($0)\"" } ?? "null"
+        return (200, #"{"server":{"id":"\#(id)","status":"ACTIVE","OS-EXT-STS:vm_state":"\#(view.vmState)","#
+            + #""OS-EXT-STS:task_state":\#(task),"OS-EXT-STS:power_state":\#(view.powerState)}}"#)
+    }
+
     /// Serves until the returned task is cancelled; `port` 0 picks a free one.
     static func serve(_ stub: NovaStub, port: Int = 0, keystone: Bool = false) async throws -> (Task<Void, any Error>, Int) {
         let router = Router()
@@ -75,6 +89,12 @@ actor NovaStub {
             headers[.contentType] = "application/json"
             // As keystonemiddleware does: this header is what hangs corelibs URLSession without a delegate.
             if status == 401 { headers[.wwwAuthenticate] = #"Keystone uri="http://127.0.0.1/identity""# }
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("v2.1/servers/:id") { _, context -> Response in
+            let (status, text) = await stub.serverAnswer(try context.parameters.require("id"))
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
             return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.post("v3/auth/tokens") { _, _ -> Response in

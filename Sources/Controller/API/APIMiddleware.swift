@@ -38,6 +38,8 @@ public enum APIAuthentication: Sendable {
 /// `/health` stay public, as Ironic's root and version documents are.
 struct BasicAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let users: HtpasswdFile
+    /// `[nova] nova_api_users`: their requests are Nova's (`NovaCaller`).
+    var novaUsers: Set<String> = []
     static var publicPaths: Set<String> { ["/", "/v1", "/v1/", "/health"] }
 
     func handle(_ request: Request, context: Context,
@@ -53,7 +55,7 @@ struct BasicAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard await users.verify(user: user, password: String(pair[pair.index(after: colon)...])) else {
             return Self.refusal(.unauthorized, "Incorrect username or password")
         }
-        return try await next(request, context)
+        return try await NovaCaller.$isNova.withValue(novaUsers.contains(user)) { try await next(request, context) }
     }
 
     /// Ironic's auth_basic body, which differs from its usual error body.

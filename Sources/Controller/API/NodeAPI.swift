@@ -21,12 +21,17 @@ import NIOCore
 /// Every response carries the microversion headers (`IronicHeadersMiddleware`); errors use Ironic's body.
 public enum NodeAPI {
     /// `nova` is the running notifier, if any: `/health` reports its configuration error.
+    /// `novaAPIUsers`: the `http_basic` users whose requests are Nova's; with `noauth`, a User-Agent naming
+    /// nova-compute marks them (`NovaCaller`).
     public static func router(for controller: PowerController, authentication: APIAuthentication = .none,
-                              nova: NovaNotifier? = nil) -> Router<BasicRequestContext> {
+                              nova: NovaNotifier? = nil, novaAPIUsers: [String] = ["nova"]) -> Router<BasicRequestContext> {
         let router = Router()
         MetricsAPI.register(on: router, metrics: controller.metrics)
         router.add(middleware: IronicHeadersMiddleware())
-        if case .httpBasic(let users) = authentication { router.add(middleware: BasicAuthMiddleware(users: users)) }
+        switch authentication {
+        case .httpBasic(let users): router.add(middleware: BasicAuthMiddleware(users: users, novaUsers: Set(novaAPIUsers)))
+        case .none: router.add(middleware: NovaUserAgentMiddleware())
+        }
         router.get("/") { request, _ in await handle { try json(Discovery.root(baseURL(request))) } }
         router.get("v1") { request, _ in await handle { try json(Discovery.v1(baseURL(request))) } }
         router.get("health") { _, _ in
@@ -46,7 +51,7 @@ public enum NodeAPI {
         router.get("v1/nodes/:node") { request, context in
             await handle {
                 let version = try APIVersion.requested(by: request.headers)
-                let node = try await node(context, controller).node
+                let node = NovaCaller.view(try await node(context, controller).node, holds: controller.novaHolds)
                 let fields = try request.uri.queryParameters["fields"].map { try NodeFields.parse(String($0), at: version) }
                     ?? NodeFields.all(at: version)
                 return try json(NodeFields.render(node, fields: fields, version: version, baseURL: baseURL(request)))
@@ -76,7 +81,7 @@ public enum NodeAPI {
         router.get("v1/nodes/:node/states") { request, context in
             await handle {
                 let version = try APIVersion.requested(by: request.headers)
-                let node = try await node(context, controller).node
+                let node = NovaCaller.view(try await node(context, controller).node, holds: controller.novaHolds)
                 var states: [String: Any] = [
                     "power_state": node.powerState?.rawValue ?? NSNull(),
                     "target_power_state": node.targetPowerState?.rawValue ?? NSNull(),
@@ -171,7 +176,10 @@ public enum NodeAPI {
         let page = try query.page(of: await controller.nodes())
         let base = baseURL(request)
         var body: [String: Any] = [
-            "nodes": page.nodes.map { NodeFields.render($0, fields: query.fields, version: version, baseURL: base) },
+            "nodes": page.nodes.map {
+                NodeFields.render(NovaCaller.view($0, holds: controller.novaHolds), fields: query.fields, version: version,
+                                  baseURL: base)
+            },
         ]
         if let marker = page.nextMarker {
             body["next"] = "\(base)/v1/nodes\(pathDetail ? "/detail" : "")?\(query.nextQuery(marker: marker))"
@@ -195,7 +203,8 @@ public enum NodeAPI {
             throw APIError.badRequest("Timeout must be a positive number of seconds, not \(timeout)")
         }
         let id = try await node(context, controller).id
-        try await controller.requestPowerAction(action, on: id, timeout: body.timeout.map { .seconds($0) })
+        try await controller.requestPowerAction(action, on: id, timeout: body.timeout.map { .seconds($0) },
+                                                requestedByNova: NovaCaller.isNova)
         return accepted(location: "\(baseURL(request))/v1/nodes/\(id)/states")
     }
 

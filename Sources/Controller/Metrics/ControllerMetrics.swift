@@ -34,6 +34,7 @@ public final class ControllerMetrics: Sendable {
     private let novaEventsFailed: [NovaEventFailure: CoreMetrics.Counter]
     private let novaBatchSize: CoreMetrics.Recorder
     private let novaConfigurationError: CoreMetrics.Gauge
+    private let novaPowerStateHolds: CoreMetrics.Gauge
     private let collectors = Mutex<[@Sendable () async -> Void]>([])
 
     /// The `power_state` label values: Ironic's strings, and `none` for an unknown state.
@@ -70,6 +71,7 @@ public final class ControllerMetrics: Sendable {
         novaEventsFailed = counters(.novaEventsFailed, NovaEventFailure.allCases, \.rawValue)
         novaBatchSize = CoreMetrics.Recorder(label: MetricFamily.novaBatchSize.name, factory: factory)
         novaConfigurationError = gauge(.novaConfigurationError)
+        novaPowerStateHolds = gauge(.novaPowerStateHolds)
         novaConfigurationError.record(0)
     }
 
@@ -149,6 +151,9 @@ public final class ControllerMetrics: Sendable {
     }
 
     // MARK: Nova notifier (issue 6)
+
+    /// Nodes held for Nova's reads (docs/nova-notifier.md, "Closing the race").
+    public func recordNovaPowerStateHolds(_ count: Int) { novaPowerStateHolds.record(count) }
 
     /// Nova refuses the notifier until an operator acts (set), or accepts it again (cleared).
     public func recordNovaConfigurationError(_ present: Bool) {

@@ -69,12 +69,16 @@ extension MetricFamily {
         "ferrum_nova_configuration_error", .gauge,
         help: "1 while Nova refuses the notifier for a configuration reason (403, 406, other 4xx), else 0.")
 
+    public static let novaPowerStateHolds = MetricFamily(
+        "ferrum_nova_power_state_holds", .gauge,
+        help: "Nodes whose power state Nova's own reads see as Nova last agreed, until Nova applies the event.")
+
     public static let all: [MetricFamily] = [
         syncPassDuration, syncPasses, syncLastPassChecked, syncLastPassSkipped, syncLastPassFailures,
         nodes, nodesInMaintenance,
         bmcRequestDuration, bmcRequestErrors, bmcSessionsOpen,
         powerActionsStarted, powerActionsSucceeded, powerActionsFailed,
-        novaEventsQueued, novaEventsSent, novaEventsFailed, novaBatchSize, novaConfigurationError,
+        novaEventsQueued, novaEventsSent, novaEventsFailed, novaBatchSize, novaConfigurationError, novaPowerStateHolds,
     ]
 }
 

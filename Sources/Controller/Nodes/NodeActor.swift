@@ -20,12 +20,15 @@ public actor NodeActor {
     private let logger: Logger
     private let metrics: ControllerMetrics
     private let outboxDoorbell: OutboxDoorbell?
+    private let novaHolds: NovaPowerStateHolds?
 
     public init(node: Node, store: any ControllerStore, driver: any PowerDriver, time: ControllerTime,
                 actionConfiguration: PowerActionConfiguration, logger: Logger,
-                metrics: ControllerMetrics = ControllerMetrics(), outboxDoorbell: OutboxDoorbell? = nil) {
+                metrics: ControllerMetrics = ControllerMetrics(), outboxDoorbell: OutboxDoorbell? = nil,
+                novaHolds: NovaPowerStateHolds? = nil) {
         self.id = node.id
         self.outboxDoorbell = outboxDoorbell
+        self.novaHolds = novaHolds
         self.metrics = metrics
         self.node = node
         self.store = store
@@ -56,7 +59,9 @@ public actor NodeActor {
 
     /// Drives a claimed action to its end and records the result (and its Nova event) in one transaction.
     @discardableResult
-    public func run(_ machine: PowerActionMachine, origin: PowerActionOrigin = .user) async -> PowerActionResult {
+    /// `requestedByNova`: Nova's own power request (its stop/start), whose result Nova's reads must see at once.
+    public func run(_ machine: PowerActionMachine, origin: PowerActionOrigin = .user,
+                    requestedByNova: Bool = false) async -> PowerActionResult {
         metrics.recordPowerActionStarted(machine.action)
         var machine = machine
         var queue = machine.handle(.start)
@@ -87,7 +92,7 @@ public actor NodeActor {
                 result = finished
             }
         }
-        await complete(machine.action, result: result, origin: origin)
+        await complete(machine.action, result: result, origin: origin, requestedByNova: requestedByNova)
         return result
     }
 
@@ -99,7 +104,8 @@ public actor NodeActor {
         }
     }
 
-    private func complete(_ action: PowerAction, result: PowerActionResult, origin: PowerActionOrigin) async {
+    private func complete(_ action: PowerAction, result: PowerActionResult, origin: PowerActionOrigin,
+                          requestedByNova: Bool) async {
         do {
             try await withWriteLock {
                 var next = node
@@ -109,7 +115,8 @@ public actor NodeActor {
                     history.append(NodeHistoryEntry(nodeID: id, at: time.now(), severity: .error, eventType: .power,
                                                     event: error))
                 }
-                try await commit(NodeWrite(node: next, history: history, novaEvents: outcome.novaEvent.map { [$0] } ?? []))
+                try await commit(NodeWrite(node: next, history: history, novaEvents: outcome.novaEvent.map { [$0] } ?? []),
+                                 requestedByNova: requestedByNova)
             }
         } catch {
             // The node stays held in memory and on disk alike; the next start releases it (C1).
@@ -241,8 +248,12 @@ public actor NodeActor {
 
     // MARK: Writing
 
-    private func commit(_ write: NodeWrite) async throws {
+    private func commit(_ write: NodeWrite, requestedByNova: Bool = false) async throws {
         try await store.commit([write])
+        // Before the new state is readable: a read by Nova must already find the hold.
+        for event in write.novaEvents {
+            novaHolds?.recorded(nodeID: id, previous: node.powerState, event: event, requestedByNova: requestedByNova)
+        }
         metrics.recordNovaEventsQueued(write.novaEvents.count)
         // Only after the commit: the notifier must find the rows when it wakes.
         if !write.novaEvents.isEmpty { outboxDoorbell?.ring() }

@@ -22,13 +22,16 @@ public actor PowerController: Service {
     private var stopping = false
     private var passRunning = false
     private var passWaiters: [CheckedContinuation<SyncPassReport, Never>] = []
-    private let actions: AsyncStream<(NodeActor, PowerActionMachine)>
-    private let actionSink: AsyncStream<(NodeActor, PowerActionMachine)>.Continuation
+    private let actions: AsyncStream<RequestedAction>
+    private let actionSink: AsyncStream<RequestedAction>.Continuation
     public private(set) var lastPass: SyncPassReport?
     /// Shared with the node actors; pass the BMC client's to have one registry for `/metrics`.
     public nonisolated let metrics: ControllerMetrics
     /// Rung after every commit that queues Nova events; give it to the `NovaNotifier` so it wakes at once.
     public nonisolated let outboxDoorbell = OutboxDoorbell()
+    /// What Nova's own reads of a node get while Nova has not applied its event (`[nova]
+    /// hold_power_state_until_applied`; off unless the configuration enables it).
+    public nonisolated let novaHolds: NovaPowerStateHolds
 
     public init(store: any ControllerStore, driver: any PowerDriver, configuration: PowerControllerConfiguration = .init(),
                 time: ControllerTime = .system, logger: Logger = Logger(label: "ferrum.controller"),
@@ -39,7 +42,9 @@ public actor PowerController: Service {
         self.configuration = configuration
         self.time = time
         self.logger = logger
-        (actions, actionSink) = AsyncStream.makeStream(of: (NodeActor, PowerActionMachine).self)
+        novaHolds = NovaPowerStateHolds(configuration: configuration.novaPowerStateHold, time: time, logger: logger,
+                                        metrics: metrics)
+        (actions, actionSink) = AsyncStream.makeStream(of: RequestedAction.self)
     }
 
     // MARK: Nodes
@@ -84,7 +89,7 @@ public actor PowerController: Service {
     private func add(_ node: Node) -> NodeActor {
         let actor = NodeActor(node: node, store: store, driver: driver, time: time,
                               actionConfiguration: configuration.powerAction, logger: logger, metrics: metrics,
-                              outboxDoorbell: outboxDoorbell)
+                              outboxDoorbell: outboxDoorbell, novaHolds: novaHolds.isEnabled ? novaHolds : nil)
         actors[node.id] = actor
         if let name = node.name { namesToIDs[name] = node.id }
         order.append(node.id)
@@ -123,12 +128,20 @@ public actor PowerController: Service {
     // MARK: Power actions
 
     /// Claims the node (refusing with `PowerActionRefusal.conflict` when it is busy) and starts the action; returns
-    /// once the claim is durable, as Ironic's API answers 202. The action then runs in `run()`.
-    public func requestPowerAction(_ action: PowerAction, on idOrName: String, timeout: Duration? = nil) async throws {
+    /// once the claim is durable, as Ironic's API answers 202. The action then runs in `run()`. `requestedByNova`:
+    /// the request came from Nova itself, so its result is never held from Nova's reads.
+    public func requestPowerAction(_ action: PowerAction, on idOrName: String, timeout: Duration? = nil,
+                                   requestedByNova: Bool = false) async throws {
         guard !stopping else { throw PowerControllerError.shuttingDown }
         guard let actor = actor(for: idOrName) else { throw PowerControllerError.nodeNotFound(idOrName) }
         let machine = try await actor.claim(action, origin: .user, timeout: timeout)
-        actionSink.yield((actor, machine))
+        actionSink.yield(RequestedAction(actor: actor, machine: machine, requestedByNova: requestedByNova))
+    }
+
+    struct RequestedAction: Sendable {
+        var actor: NodeActor
+        var machine: PowerActionMachine
+        var requestedByNova: Bool
     }
 
     // MARK: Sync
@@ -238,8 +251,10 @@ public actor PowerController: Service {
 
     private func runActions() async {
         await withDiscardingTaskGroup { group in
-            for await (actor, machine) in actions {
-                group.addTask { await actor.run(machine, origin: .user) }
+            for await requested in actions {
+                group.addTask {
+                    await requested.actor.run(requested.machine, origin: .user, requestedByNova: requested.requestedByNova)
+                }
             }
         }
     }
@@ -330,6 +345,7 @@ extension PowerController {
             throw NodeDeletionRefusal.invalidState(nodeID: node.id, state: node.provisionState)
         }
         try await store.deleteNode(id: node.id)
+        novaHolds.forget(nodeID: node.id)
         forget(node)
         logger.info("node deleted", metadata: ["node": "\(node.id)"])
     }

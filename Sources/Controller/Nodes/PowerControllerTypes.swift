@@ -6,12 +6,21 @@ public struct PowerControllerConfiguration: Hashable, Sendable {
     public var powerAction: PowerActionConfiguration
     /// Nodes checked at once in a pass (`[conductor]sync_power_state_workers`); async tasks, not threads.
     public var syncWorkers: Int
+    /// `[nova] hold_power_state_until_applied` and `hold_maximum`.
+    public var novaPowerStateHold: NovaPowerStateHold.Configuration {
+        get { .init(enabled: holdPowerStateUntilApplied, maximumHold: holdMaximum) }
+        set { (holdPowerStateUntilApplied, holdMaximum) = (newValue.enabled, newValue.maximumHold) }
+    }
+    private var holdPowerStateUntilApplied: Bool
+    private var holdMaximum: Duration
 
     public init(powerSync: PowerSyncConfiguration = .init(), powerAction: PowerActionConfiguration = .init(),
-                syncWorkers: Int = 1000) {
+                syncWorkers: Int = 1000, novaPowerStateHold: NovaPowerStateHold.Configuration = .init()) {
         self.powerSync = powerSync
         self.powerAction = powerAction
         self.syncWorkers = max(1, syncWorkers)
+        holdPowerStateUntilApplied = novaPowerStateHold.enabled
+        holdMaximum = novaPowerStateHold.maximumHold
     }
 }
 

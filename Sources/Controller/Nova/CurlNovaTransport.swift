@@ -27,16 +27,25 @@ struct CurlNovaTransport: NovaHTTPTransport {
     func post(_ url: URL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws(NovaTransportError)
         -> NovaHTTPResponse
     {
+        try await exchange(url, method: "POST", headers: headers, body: body, timeout: timeout)
+    }
+
+    func get(_ url: URL, headers: [(String, String)], timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
+        try await exchange(url, method: "GET", headers: headers, body: nil, timeout: timeout)
+    }
+
+    private func exchange(_ url: URL, method: String, headers: [(String, String)], body: [UInt8]?,
+                          timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
         var config = ""
         func option(_ name: String, _ value: String) { config += "\(name) = \"\(Self.quoted(value))\"\n" }
         option("url", url.absoluteString)
-        option("request", "POST")
+        option("request", method)
         option("cacert", cafile)
         option("max-time", String(format: "%.3f", timeout.seconds))
         option("proto", "=http,https")
         for (name, value) in headers { option("header", "\(name): \(value)") }
         option("header", "Expect:")
-        option("data-raw", String(decoding: body, as: UTF8.self))
+        if let body { option("data-raw", String(decoding: body, as: UTF8.self)) }
         config += "silent\nshow-error\ninclude\n"
         let (status, output, errors) = try await run(config)
         guard status == 0 else { throw Self.failure(exitStatus: status, message: errors) }

@@ -1,12 +1,42 @@
 import Foundation
 import ControllerCore
 
-/// The notifier's view of Nova: one `POST /os-server-external-events`, and a way to get a fresh token.
+/// The notifier's view of Nova: one `POST /os-server-external-events`, `GET /servers/{id}` for the power-state hold,
+/// and a way to get a fresh token.
 public protocol NovaClient: Sendable {
     /// Sends `body` as is; never throws: every outcome is a `NovaRequestResult` for the machine.
     func send(body: [UInt8], timeout: Duration) async -> NovaRequestResult
     /// Drops any cached token and gets a new one; throws `NovaAuthError` when that fails.
     func authenticate() async throws
+    /// Nova's `OS-EXT-STS:*` view of one instance; never throws.
+    func server(_ instanceUUID: String, timeout: Duration) async -> NovaServerLookup
+}
+
+/// What `GET /v2.1/servers/{id}` told us.
+public enum NovaServerLookup: Sendable, Hashable {
+    case found(NovaInstanceView)
+    /// 404: Nova no longer has the instance.
+    case notFound
+    case failed(NovaRequestFailure)
+
+    /// `{"server": {"OS-EXT-STS:vm_state": …, "OS-EXT-STS:task_state": …, "OS-EXT-STS:power_state": …}}`.
+    static func parse(status: Int, body: Data) -> NovaServerLookup {
+        switch status {
+        case 200:
+            guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+                  let server = object["server"] as? [String: Any],
+                  let vmState = server["OS-EXT-STS:vm_state"] as? String,
+                  let powerState = (server["OS-EXT-STS:power_state"] as? NSNumber)?.intValue else {
+                return .failed(.invalidResponse("no OS-EXT-STS:vm_state and power_state in the server (admin policy?)"))
+            }
+            return .found(NovaInstanceView(vmState: vmState, powerState: powerState,
+                                           taskState: server["OS-EXT-STS:task_state"] as? String))
+        case 404:
+            return .notFound
+        default:
+            return .failed(.status(status, body: NovaResponse.truncated(Array(body))))
+        }
+    }
 }
 
 /// How the notifier finds Nova and proves who it is.

@@ -9,6 +9,8 @@ import FoundationNetworking
 protocol NovaHTTPTransport: Sendable {
     func post(_ url: URL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws(NovaTransportError)
         -> NovaHTTPResponse
+    /// `GET /servers/{id}`, for the power-state hold's confirmation (docs/nova-notifier.md, "Closing the race").
+    func get(_ url: URL, headers: [(String, String)], timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse
 }
 
 struct NovaHTTPResponse: Sendable {
@@ -50,9 +52,18 @@ struct URLSessionNovaTransport: NovaHTTPTransport {
     func post(_ url: URL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws(NovaTransportError)
         -> NovaHTTPResponse
     {
+        try await exchange(url, method: "POST", headers: headers, body: body, timeout: timeout)
+    }
+
+    func get(_ url: URL, headers: [(String, String)], timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
+        try await exchange(url, method: "GET", headers: headers, body: nil, timeout: timeout)
+    }
+
+    private func exchange(_ url: URL, method: String, headers: [(String, String)], body: [UInt8]?,
+                          timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
         var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
+        request.httpMethod = method
+        request.httpBody = body.map { Data($0) }
         request.timeoutInterval = timeout.seconds
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         do {

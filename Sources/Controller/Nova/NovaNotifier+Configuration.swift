@@ -4,7 +4,8 @@ import Foundation
 extension NovaNotifierConfiguration {
     /// The `[nova]` section as the notifier machine's settings; the rest keep nova.md's defaults.
     public init(_ nova: ControllerConfiguration.Nova) {
-        self.init(enabled: nova.sendPowerNotifications, batchWindow: nova.batchWindow, requestTimeout: nova.timeout)
+        self.init(enabled: nova.sendPowerNotifications, batchWindow: nova.batchWindow, maxBatchDelay: nova.batchMaxDelay,
+                  requestTimeout: nova.timeout)
     }
 }
 

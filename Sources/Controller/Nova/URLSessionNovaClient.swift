@@ -23,20 +23,8 @@ public actor URLSessionNovaClient: NovaClient {
     }
 
     public func send(body: [UInt8], timeout: Duration) async -> NovaRequestResult {
-        let endpoint: URL, tokenValue: String?
-        switch auth {
-        case .noauth(let url):
-            (endpoint, tokenValue) = (url, nil)
-        case .keystone:
-            // The machine only sends after `authenticated`; an expired token is renewed here, a failure is a 401.
-            guard let current = try? await currentToken() else {
-                return .failed(.status(401, body: "no Keystone token"))
-            }
-            (endpoint, tokenValue) = (current.computeEndpoint, current.value)
-        }
-        var headers = Self.jsonHeaders + [("OpenStack-API-Version", "compute \(Self.microversion)"),
-                                          ("X-OpenStack-Nova-API-Version", Self.microversion)]
-        if let tokenValue { headers.append(("X-Auth-Token", tokenValue)) }
+        // The machine only sends after `authenticated`; an expired token is renewed here, a failure is a 401.
+        guard let (endpoint, headers) = await target() else { return .failed(.status(401, body: "no Keystone token")) }
         do {
             let response = try await transport.post(endpoint.appendingPathComponent("os-server-external-events"),
                                                     headers: headers, body: body, timeout: timeout)
@@ -46,6 +34,35 @@ public actor URLSessionNovaClient: NovaClient {
             if case .unauthorized = error { token = nil }
             return .failed(error.failure)
         }
+    }
+
+    public func server(_ instanceUUID: String, timeout: Duration) async -> NovaServerLookup {
+        guard let (endpoint, headers) = await target() else { return .failed(.status(401, body: "no Keystone token")) }
+        do {
+            let response = try await transport.get(endpoint.appendingPathComponent("servers").appendingPathComponent(instanceUUID),
+                                                   headers: headers, timeout: timeout)
+            if response.status == 401 { token = nil }
+            return NovaServerLookup.parse(status: response.status, body: response.body)
+        } catch {
+            if case .unauthorized = error { token = nil }
+            return .failed(error.failure)
+        }
+    }
+
+    /// The compute endpoint and the headers every Nova request carries, or nil when no token can be had.
+    private func target() async -> (URL, [(String, String)])? {
+        let endpoint: URL, tokenValue: String?
+        switch auth {
+        case .noauth(let url):
+            (endpoint, tokenValue) = (url, nil)
+        case .keystone:
+            guard let current = try? await currentToken() else { return nil }
+            (endpoint, tokenValue) = (current.computeEndpoint, current.value)
+        }
+        var headers = Self.jsonHeaders + [("OpenStack-API-Version", "compute \(Self.microversion)"),
+                                          ("X-OpenStack-Nova-API-Version", Self.microversion)]
+        if let tokenValue { headers.append(("X-Auth-Token", tokenValue)) }
+        return (endpoint, headers)
     }
 
     private static let jsonHeaders = [("Content-Type", "application/json"), ("Accept", "application/json")]

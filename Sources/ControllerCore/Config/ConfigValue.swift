@@ -52,6 +52,13 @@ enum ConfigValue {
         return .seconds(value)
     }
 
+    /// A comma-separated list of names; blanks around and inside names are dropped, an empty list is refused.
+    static func names(_ text: String) throws(ValueProblem) -> [String] {
+        let names = text.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValueProblem(message: "has no value") }
+        return names
+    }
+
     static func nonEmpty(_ text: String) throws(ValueProblem) -> String {
         guard !text.isEmpty else { throw ValueProblem(message: "has no value") }
         return text

@@ -90,11 +90,7 @@ extension ControllerConfiguration {
             .text("nova", "application_credential_id", \.nova.applicationCredentialID),
             .text("nova", "application_credential_secret", \.nova.applicationCredentialSecret),
             .text("nova", "region_name", \.nova.regionName),
-            .parsed("nova", "valid_interfaces", \.nova.validInterfaces) { text throws(ValueProblem) in
-                let names = text.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
-                guard !names.isEmpty else { throw ValueProblem(message: "has no value") }
-                return names
-            },
+            .parsed("nova", "valid_interfaces", \.nova.validInterfaces, ConfigValue.names),
             .text("nova", "endpoint_override", \.nova.endpointOverride),
             ConfigOption(section: "nova", name: "cafile") { configuration, text, base throws(ValueProblem) in
                 guard !text.isEmpty else { throw ValueProblem(message: "has no value") }
@@ -103,6 +99,10 @@ extension ControllerConfiguration {
             },
             .wholeSeconds("nova", "timeout", \.nova.timeout, min: 1),
             .seconds("nova", "batch_window", \.nova.batchWindow, min: 0),
+            .seconds("nova", "batch_max_delay", \.nova.batchMaxDelay, min: 0),
+            .bool("nova", "hold_power_state_until_applied", \.nova.holdPowerStateUntilApplied),
+            .wholeSeconds("nova", "hold_maximum", \.nova.holdMaximum, min: 1),
+            .parsed("nova", "nova_api_users", \.nova.novaAPIUsers, ConfigValue.names),
         ]
     }
 
@@ -144,7 +144,21 @@ extension ControllerConfiguration {
         try checkCredentialBackoff(configuration, setOn: setOn)
         try checkAuthentication(configuration, setOn: setOn)
         try checkNovaAuth(configuration, setOn: setOn)
+        try checkPowerStateHold(configuration, setOn: setOn)
         return configuration
+    }
+
+    /// A hold ends when Nova shows the event applied, which only the notifier can learn: without it every hold
+    /// would last `hold_maximum`.
+    private static func checkPowerStateHold(_ c: ControllerConfiguration, setOn: [String: Int]) throws(ConfigurationError) {
+        guard c.nova.holdPowerStateUntilApplied else { return }
+        let why = !c.nova.sendPowerNotifications ? "send_power_notifications = false"
+            : c.nova.authType == nil ? "auth_type is not set" : nil
+        guard let why else { return }
+        throw ConfigurationError(line: setOn["nova hold_power_state_until_applied"], section: "nova",
+                                 option: "hold_power_state_until_applied",
+                                 message: "needs the Nova notifier, but \(why): a hold is released when Nova shows "
+                                     + "the power-update applied, and only the notifier asks Nova")
     }
 
     /// An API without authentication may only listen on loopback (Ironic's advice for noauth, enforced here).

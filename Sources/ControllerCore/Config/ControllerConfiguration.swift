@@ -94,6 +94,15 @@ public struct ControllerConfiguration: Hashable, Sendable {
         public var timeout = Duration.seconds(30)
         /// How long the first event waits for others before a request goes out.
         public var batchWindow = Duration.milliseconds(100)
+        /// While changes keep arriving, a batch short of a full request waits window after window, up to this long.
+        public var batchMaxDelay = Duration.seconds(1)
+        /// Nova's own reads of a node show the power state Nova last agreed with until Nova shows the event applied
+        /// (nova.md §3.6: otherwise Nova's periodic sync can undo an operator's power change).
+        public var holdPowerStateUntilApplied = false
+        /// A hold ends after this long even if Nova never shows the event applied.
+        public var holdMaximum = Duration.seconds(120)
+        /// `http_basic` users that are Nova's service users; their requests count as Nova's.
+        public var novaAPIUsers = ["nova"]
         public init() {}
     }
 

@@ -8,6 +8,11 @@ public struct NovaNotifierConfiguration: Hashable, Sendable {
     public var enabled: Bool
     /// How long the first queued event waits for company before a request goes out.
     public var batchWindow: Duration
+    /// While events keep arriving, a batch short of the caps waits window after window for them, up to this long:
+    /// 10,000 changes that a sync pass records over a few seconds then fill 10 requests instead of trickling out.
+    /// Equal to `batchWindow` (the default here; `[nova] batch_max_delay` sets 1 s): one window, no waiting for more.
+    public var maxBatchDelay: Duration
+    var fillsBatches: Bool { maxBatchDelay > batchWindow }
     public var maxEventsPerRequest: Int
     /// Kept 4 KiB under Nova's limit: a proxy in front of Nova may count headers or use a smaller limit.
     public var maxBodyBytes: Int
@@ -24,6 +29,7 @@ public struct NovaNotifierConfiguration: Hashable, Sendable {
     public init(
         enabled: Bool = true,
         batchWindow: Duration = .milliseconds(100),
+        maxBatchDelay: Duration? = nil,
         maxEventsPerRequest: Int = 1_000,
         maxBodyBytes: Int = NovaNotifierConfiguration.novaBodyLimit - 4_096,
         maxNoHostRetries: Int = 5,
@@ -34,6 +40,7 @@ public struct NovaNotifierConfiguration: Hashable, Sendable {
     ) {
         self.enabled = enabled
         self.batchWindow = batchWindow
+        self.maxBatchDelay = max(batchWindow, maxBatchDelay ?? batchWindow)
         // Clamp rather than trap: the config loader reports bad values, the machine must still make progress.
         self.maxEventsPerRequest = max(1, maxEventsPerRequest)
         self.maxBodyBytes = max(NovaEventBody.minimumBodyBytes, maxBodyBytes)

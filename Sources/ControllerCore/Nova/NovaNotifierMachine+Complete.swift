@@ -16,7 +16,9 @@ extension NovaNotifierMachine {
         if shuttingDown {
             stop(&step)
         } else {
-            pump(immediate: true, &step)
+            // Events that arrived while the request was out may have more behind them: unless they fill a batch,
+            // they wait a window. Events that were already waiting go at once.
+            pump(immediate: !(configuration.fillsBatches && arrivedSinceLastLook), &step)
         }
     }
 

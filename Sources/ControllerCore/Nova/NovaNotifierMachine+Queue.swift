@@ -20,6 +20,7 @@ extension NovaNotifierMachine {
                 step.drop(older.entry, NovaDropReason.superseded(by: event.id), .info)
             }
             insertReady(entry)
+            arrivedSinceLastLook = true
         }
     }
 
@@ -29,6 +30,7 @@ extension NovaNotifierMachine {
             step.drop(entry, NovaDropReason.superseded(by: newer.event.id), .info)
         } else {
             insertReady(entry)
+            arrivedSinceLastLook = true
         }
     }
 

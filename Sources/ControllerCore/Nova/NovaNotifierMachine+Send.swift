@@ -18,10 +18,26 @@ extension NovaNotifierMachine {
         } else if ready.isEmpty {
             phase = .idle  // an open window's timer goes stale
         } else if phase == .idle {
-            let token = makeToken()
-            phase = .windowOpen(token)
-            step.others.append(.startTimer(token, after: configuration.batchWindow))
+            windowsWaited = 0
+            quietWindows = 0
+            arrivedSinceLastLook = false
+            openWindow(&step)
         }
+    }
+
+    mutating func openWindow(_ step: inout Step) {
+        let token = makeToken()
+        phase = .windowOpen(token)
+        windowsWaited += 1
+        step.others.append(.startTimer(token, after: configuration.batchWindow))
+    }
+
+    /// A window ends: while events keep arriving (no two quiet windows in a row) and the batch is short of the caps,
+    /// wait another window, up to `maxBatchDelay` in all.
+    mutating func shouldExtendWindow() -> Bool {
+        quietWindows = arrivedSinceLastLook ? 0 : quietWindows + 1
+        return configuration.fillsBatches && quietWindows < 2 && !readyIsFull
+            && configuration.batchWindow * (windowsWaited + 1) <= configuration.maxBatchDelay
     }
 
     /// The oldest waiting events that fit the caps.
@@ -78,6 +94,7 @@ extension NovaNotifierMachine {
         nextBatch += 1
         inFlight = batch
         phase = .inFlight(id)
+        arrivedSinceLastLook = false
         let request = Request(
             id: id,
             body: NovaEventBody.body(batch.lazy.map(\.encoded)),
@@ -95,8 +112,13 @@ extension NovaNotifierMachine {
 
     mutating func timerFired(_ token: TimerToken, _ step: inout Step) {
         if phase == .windowOpen(token) {
-            phase = .idle
-            pump(immediate: true, &step)
+            if shouldExtendWindow() {
+                arrivedSinceLastLook = false
+                openWindow(&step)
+            } else {
+                phase = .idle
+                pump(immediate: true, &step)
+            }
         } else if case .backingOff(token, let thenAuthenticate) = phase {
             if thenAuthenticate && !shuttingDown {
                 phase = .authenticating

@@ -82,6 +82,13 @@ public struct NovaNotifierMachine: Sendable {
     var splitGroups: [[String]] = []
     /// After a 413, batches stay at most this many events (Nova's limit is lower than configured).
     var learnedMaxEvents: Int?
+    /// Events joined the waiting set since the last send or window extension: more may be on their way.
+    var arrivedSinceLastLook = false
+    /// Windows the waiting events have spent so far (bounded by `maxBatchDelay`).
+    var windowsWaited = 0
+    /// Windows in a row that ended with no arrival: two end the wait (a sync pass's commit groups can be a window
+    /// apart on a busy machine).
+    var quietWindows = 0
     var failures = 0
     var reauthenticated = false
     var configurationErrorActive = false
