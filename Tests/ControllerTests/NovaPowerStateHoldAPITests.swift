@@ -57,12 +57,37 @@ import TestSupport
             let client = URLSessionNovaClient(auth: .noauth(endpoint: URL(string: "http://127.0.0.1:\(port)/v2.1")!))
             let confirmer = NovaPowerStateConfirmer(holds: harness.controller.novaHolds, client: client)
             await confirmer.confirm()  // Nova still shows it stopped: held
+            #expect(await stub.serverLookups == 1)
             #expect(try await powerState(base, Self.novaAgent) == "power off")
+            #expect(await stub.serverLookups == 2, "Nova's read asked Nova first")
             await stub.setServer("instance-0", Self.active)
             await confirmer.confirm()
-            #expect(await stub.serverLookups == 2)
+            #expect(await stub.serverLookups == 3)
             #expect(harness.controller.novaHolds.count == 0)
             #expect(try await powerState(base, Self.novaAgent) == "power on")
+        }
+    }
+
+    @Test("Nova's read of a held node asks Nova first: once Nova shows the event applied, that same read sees the truth")
+    func confirmedOnNovasRead() async throws {
+        let stub = NovaStub()
+        let (server, port) = try await NovaStub.serve(stub)
+        defer { server.cancel() }
+        await stub.setServer("instance-0", Self.stopped)
+        try await withHeldNode(hold: .init(enabled: true, maximumHold: .seconds(120))) { harness, base in
+            let client = URLSessionNovaClient(auth: .noauth(endpoint: URL(string: "http://127.0.0.1:\(port)/v2.1")!))
+            _ = NovaPowerStateConfirmer(holds: harness.controller.novaHolds, client: client)  // never runs a round
+            try await powerOn(base, Self.operatorAgent, harness)
+            #expect(try await powerState(base, Self.operatorAgent) == "power on")
+            #expect(await stub.serverLookups == 0, "operators' reads never ask Nova")
+            #expect(try await powerState(base, Self.novaAgent, path: "/v1/nodes/detail") == "power off")
+            #expect(await stub.serverLookups == 1)
+            // nova-compute applied the event (active, and a sync may already have rewritten power_state to 4).
+            await stub.setServer("instance-0", NovaInstanceView(vmState: "active", powerState: 4, taskState: nil))
+            #expect(try await powerState(base, Self.novaAgent) == "power on")
+            #expect(harness.controller.novaHolds.count == 0)
+            #expect(try await powerState(base, Self.novaAgent) == "power on")
+            #expect(await stub.serverLookups == 2, "no hold, no lookup")
         }
     }
 

@@ -51,7 +51,7 @@ public enum NodeAPI {
         router.get("v1/nodes/:node") { request, context in
             await handle {
                 let version = try APIVersion.requested(by: request.headers)
-                let node = NovaCaller.view(try await node(context, controller).node, holds: controller.novaHolds)
+                let node = await NovaCaller.view(try await node(context, controller).node, holds: controller.novaHolds)
                 let fields = try request.uri.queryParameters["fields"].map { try NodeFields.parse(String($0), at: version) }
                     ?? NodeFields.all(at: version)
                 return try json(NodeFields.render(node, fields: fields, version: version, baseURL: baseURL(request)))
@@ -81,7 +81,7 @@ public enum NodeAPI {
         router.get("v1/nodes/:node/states") { request, context in
             await handle {
                 let version = try APIVersion.requested(by: request.headers)
-                let node = NovaCaller.view(try await node(context, controller).node, holds: controller.novaHolds)
+                let node = await NovaCaller.view(try await node(context, controller).node, holds: controller.novaHolds)
                 var states: [String: Any] = [
                     "power_state": node.powerState?.rawValue ?? NSNull(),
                     "target_power_state": node.targetPowerState?.rawValue ?? NSNull(),
@@ -176,9 +176,8 @@ public enum NodeAPI {
         let page = try query.page(of: await controller.nodes())
         let base = baseURL(request)
         var body: [String: Any] = [
-            "nodes": page.nodes.map {
-                NodeFields.render(NovaCaller.view($0, holds: controller.novaHolds), fields: query.fields, version: version,
-                                  baseURL: base)
+            "nodes": await NovaCaller.view(page.nodes, holds: controller.novaHolds).map {
+                NodeFields.render($0, fields: query.fields, version: version, baseURL: base)
             },
         ]
         if let marker = page.nextMarker {

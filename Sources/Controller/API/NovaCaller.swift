@@ -11,12 +11,20 @@ enum NovaCaller {
     /// `nova-compute keystoneauth1/5.x python-requests/2.x CPython/3.x` (keystoneauth1 `_determine_user_agent`).
     static let userAgentMarker = "nova-compute"
 
-    /// The node as this caller may read it: Nova gets the power state it last agreed with while a hold lasts.
-    static func view(_ node: Node, holds: NovaPowerStateHolds) -> Node {
-        guard isNova, holds.isEnabled else { return node }
-        var shown = node
-        shown.powerState = holds.powerStateForNova(nodeID: node.id, actual: node.powerState)
-        return shown
+    /// The nodes as this caller may read them: Nova gets the power state it last agreed with while a hold lasts,
+    /// after asking Nova whether the hold still has a reason to be.
+    static func view(_ nodes: [Node], holds: NovaPowerStateHolds) async -> [Node] {
+        guard isNova, holds.isEnabled else { return nodes }
+        await holds.confirmBeforeNovaRead(nodeIDs: Set(nodes.map(\.id)))
+        return nodes.map { node in
+            var shown = node
+            shown.powerState = holds.powerStateForNova(nodeID: node.id, actual: node.powerState)
+            return shown
+        }
+    }
+
+    static func view(_ node: Node, holds: NovaPowerStateHolds) async -> Node {
+        await view([node], holds: holds)[0]
     }
 }
 

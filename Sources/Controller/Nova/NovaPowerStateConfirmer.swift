@@ -24,6 +24,8 @@ public actor NovaPowerStateConfirmer: Service {
         self.interval = interval
         self.requestTimeout = requestTimeout
         self.logger = logger
+        // Nova's own reads of a held node ask Nova first, with a shorter bound: Nova waits on that answer.
+        holds.attach(client: client, timeout: min(requestTimeout, .seconds(2)))
     }
 
     public func run() async throws {
@@ -47,22 +49,11 @@ public actor NovaPowerStateConfirmer: Service {
                 }
                 for _ in 0..<Self.concurrentLookups { lookUpNext() }
                 for await (instance, lookup) in group {
-                    record(lookup, for: instance)
+                    holds.record(lookup, for: instance)
                     lookUpNext()
                 }
             }
         }
         holds.expire()
-    }
-
-    private func record(_ lookup: NovaServerLookup, for instance: String) {
-        switch lookup {
-        case .found(let view): holds.observed(instanceUUID: instance, view: view)
-        case .notFound: holds.observed(instanceUUID: instance, view: nil)
-        case .failed(let failure):
-            // The hold stays; hold_maximum bounds it if Nova cannot be asked.
-            logger.warning("cannot read the instance from Nova to confirm a power state hold",
-                           metadata: ["instance": "\(instance)", "failure": "\(failure)"])
-        }
     }
 }

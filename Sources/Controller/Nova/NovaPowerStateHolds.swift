@@ -7,6 +7,8 @@ import Synchronization
 /// (which asks Nova). Calls are synchronous under a mutex: a hold exists before the change it covers is readable.
 public final class NovaPowerStateHolds: Sendable {
     private let hold: Mutex<NovaPowerStateHold>
+    /// Set by the confirmer: how to ask Nova before answering Nova's own reads of a held node.
+    private let lookup = Mutex<(client: any NovaClient, timeout: Duration)?>(nil)
     private let time: ControllerTime
     private let logger: Logger
     private let metrics: ControllerMetrics
@@ -48,6 +50,43 @@ public final class NovaPowerStateHolds: Sendable {
     }
 
     public var heldInstances: [(nodeID: String, instanceUUID: String)] { hold.withLock { $0.heldInstances } }
+
+    func attach(client: any NovaClient, timeout: Duration) { lookup.withLock { $0 = (client, timeout) } }
+
+    /// Before answering one of Nova's reads: asks Nova about each of these nodes that is held, so a hold never
+    /// outlives Nova's application of the event into a read. Without this, a Nova sync right after Nova applied the
+    /// event still read the held state and stopped the node (found by `ferrum scenario explore`; docs/scenarios.md,
+    /// "The mitigation"). Nova's sync reads while holding the instance's lock, so the answer cannot go stale before
+    /// Nova uses it. A failed lookup keeps the hold: Nova then reads the state it agreed with, the safe side.
+    public func confirmBeforeNovaRead(nodeIDs: Set<String>) async {
+        guard isEnabled, let (client, timeout) = lookup.withLock({ $0 }) else { return }
+        let held = heldInstances.filter { nodeIDs.contains($0.nodeID) }
+        guard !held.isEmpty else { return }
+        await withTaskGroup(of: (String, NovaServerLookup).self) { group in
+            var next = held.makeIterator()
+            func lookUpNext() {
+                guard let (_, instance) = next.next() else { return }
+                group.addTask { (instance, await client.server(instance, timeout: timeout)) }
+            }
+            for _ in 0..<NovaPowerStateConfirmer.concurrentLookups { lookUpNext() }
+            for await (instance, result) in group {
+                record(result, for: instance)
+                lookUpNext()
+            }
+        }
+    }
+
+    /// What one `GET /servers/{id}` says about a held instance.
+    func record(_ lookup: NovaServerLookup, for instance: String) {
+        switch lookup {
+        case .found(let view): observed(instanceUUID: instance, view: view)
+        case .notFound: observed(instanceUUID: instance, view: nil)
+        case .failed(let failure):
+            // The hold stays; hold_maximum bounds it if Nova cannot be asked.
+            logger.warning("cannot read the instance from Nova to confirm a power state hold",
+                           metadata: ["instance": "\(instance)", "failure": "\(failure)"])
+        }
+    }
 
     public var count: Int { hold.withLock { $0.entries.count } }
 
