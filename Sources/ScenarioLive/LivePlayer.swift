@@ -31,9 +31,6 @@ struct LivePlayer {
     var elapsed: Duration { ContinuousClock.now - started }
 
     mutating func play() async throws -> ScenarioLiveResult {
-        if scenario.controller.holdPowerStateUntilApplied {
-            unsupported.append("controller: hold_power_state_until_applied (the controller shell has no such option yet)")
-        }
         var jitter = SeededGenerator(seed: options.seed)
         let steps = scenario.timeline.map { step in
             (at: step.at + (step.jitter > .zero ? jitter.nextDuration(upTo: step.jitter) : .zero), action: step.action)

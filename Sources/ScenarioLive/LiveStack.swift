@@ -19,6 +19,9 @@ struct LiveStack {
     let novaServer: FakeNovaServer
     let nova: LoopbackServices.Running
     let notifier: NovaNotifier
+    /// Releases power-state holds (`hold_power_state_until_applied`); the fake Nova's Ironic client says
+    /// `nova-compute` in its User-Agent, so the noauth API treats its reads as Nova's.
+    let confirmer: NovaPowerStateConfirmer
     /// Node names in fleet order, and each name's instance uuid (nil: no instance).
     let names: [String]
     let instances: [String: String]
@@ -59,7 +62,8 @@ struct LiveStack {
         let controller = PowerController(
             store: store, driver: BMCPowerDriver(client: client),
             configuration: PowerControllerConfiguration(powerSync: syncConfiguration(scenario.controller, options),
-                                                        powerAction: options.powerAction, syncWorkers: options.syncWorkers),
+                                                        powerAction: options.powerAction, syncWorkers: options.syncWorkers,
+                                                        novaPowerStateHold: .init(enabled: scenario.controller.holdPowerStateUntilApplied)),
             logger: logger, metrics: metrics)
         var started: [LoopbackServices.Running] = []
         do {
@@ -81,8 +85,11 @@ struct LiveStack {
                 configuration: NovaNotifierConfiguration(enabled: scenario.controller.sendPowerNotifications,
                                                          batchWindow: scenario.controller.novaBatchWindow),
                 logger: logger)
+            let confirmer = NovaPowerStateConfirmer(holds: controller.novaHolds,
+                                                    client: LoopbackServices.keystoneClient(novaBase: nova.base))
             return LiveStack(fleet: fleet, client: client, store: store, controller: controller, api: api,
-                             novaServer: novaServer, nova: nova, notifier: notifier, names: nodes.compactMap(\.name),
+                             novaServer: novaServer, nova: nova, notifier: notifier, confirmer: confirmer,
+                             names: nodes.compactMap(\.name),
                              instances: instances)
         } catch {
             for server in started.reversed() {

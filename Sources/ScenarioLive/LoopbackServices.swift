@@ -46,13 +46,17 @@ public enum LoopbackServices {
     /// woken by the controller's doorbell.
     public static func keystoneNotifier(novaBase: String, store: any ControllerStore, controller: PowerController,
                                         configuration: NovaNotifierConfiguration = .init(), logger: Logger) -> NovaNotifier {
-        let auth = NovaAuth.keystone(KeystoneSettings(
+        NovaNotifier(store: store, client: keystoneClient(novaBase: novaBase), configuration: configuration,
+                            logger: logger, metrics: controller.metrics, doorbell: controller.outboxDoorbell)
+    }
+
+    /// A Nova client as `[nova] auth_type = password` configures it against the fake's Keystone.
+    public static func keystoneClient(novaBase: String) -> URLSessionNovaClient {
+        URLSessionNovaClient(auth: .keystone(KeystoneSettings(
             authURL: URL(string: novaBase)!,
             credential: .password(username: "ironic", password: "demo", userDomain: "Default", project: "service",
                                   projectDomain: "Default"),
-            region: "RegionOne"))
-        return NovaNotifier(store: store, client: URLSessionNovaClient(auth: auth), configuration: configuration,
-                            logger: logger, metrics: controller.metrics, doorbell: controller.outboxDoorbell)
+            region: "RegionOne")))
     }
 
     private static func bound(_ ports: AsyncStream<Int>, _ task: Task<Void, any Error>) async throws -> Running {

@@ -50,6 +50,7 @@ public enum ScenarioLiveRun {
             result = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await stack.controller.run() }
                 group.addTask { try await stack.notifier.run() }
+                if scenario.controller.holdPowerStateUntilApplied { group.addTask { try await stack.confirmer.run() } }
                 defer { group.cancelAll() }
                 var player = LivePlayer(scenario: scenario, stack: stack, options: options)
                 return try await player.play()

@@ -41,6 +41,37 @@ struct ScenarioLiveTests {
         expect: invariants hold
         """
 
+    /// Timeline A live, with wide gaps so wall-clock scheduling cannot reorder it: the event waits 5 s in
+    /// nova-compute's queue while Nova refreshes its cache and syncs.
+    static let raceLive = """
+        summary: timeline A over real UDP and HTTP
+        fleet:
+          - {prefix: node, count: 1, power: off}
+        controller: {sync_power_state_interval: 60s}
+        nova: {sync_interval: 600s, event_delay: 5s}
+        timeline:
+          - {at: 500ms, action: power on, nodes: node-0001}
+          - {at: 2s, action: nova cache refresh}
+          - {at: 3s, action: nova sync}
+        invariants: [operator-intent-holds, every-change-settled, delivered-in-order]
+        expect: violates operator-intent-holds
+        """
+
+    @Test("timeline A live: Nova undoes the operator's power on; with hold_power_state_until_applied it does not")
+    func raceAndMitigationLive() async throws {
+        var scenario = try ScenarioFileReader.read(Self.raceLive, file: "live-race.yaml")
+        let race = try await ScenarioLiveRun.run(scenario, options: .init(settle: .seconds(8)))
+        #expect(race.run.violated(.operatorIntentHolds), "\(race.summary(for: scenario))")
+        #expect(race.run.nodes.first?.bmcPowerOn == false)
+
+        scenario.controller.holdPowerStateUntilApplied = true
+        let mitigated = try await ScenarioLiveRun.run(scenario, options: .init(settle: .seconds(8)))
+        #expect(mitigated.run.violations.isEmpty, "\(mitigated.summary(for: scenario))")
+        #expect(mitigated.unsupported.isEmpty)
+        let node = try #require(mitigated.run.nodes.first)
+        #expect(node.bmcPowerOn && node.novaVMState == "active" && node.novaTaskState == nil)
+    }
+
     @Test("operator on/off, a button press and a Nova outage: every invariant holds; BMCs and Nova end as expected")
     func smallScenarioPasses() async throws {
         let scenario = try ScenarioFileReader.read(Self.small, file: "live-small.yaml")
