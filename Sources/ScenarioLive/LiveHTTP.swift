@@ -3,8 +3,9 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// The few HTTP calls a live run makes, to loopback servers only. No credentials are sent (the API runs noauth),
-/// so Foundation's hang on a 401 with a challenge cannot happen; a failed call is status 0.
+/// The few HTTP calls a live run makes, to loopback servers only. The controller's API runs noauth; the fake Nova's
+/// servers API gets a fresh Keystone token (LiveNovaUser), so Foundation's hang on a 401 with a challenge does not
+/// arise in practice. A failed call is status 0.
 enum LiveHTTP {
     static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
@@ -13,16 +14,27 @@ enum LiveHTTP {
     }()
 
     static func send(_ method: String, _ url: String, json: [String: any Sendable]? = nil) async -> Int {
-        guard let target = URL(string: url), target.host == "127.0.0.1" else { return 0 }
+        let body = json.flatMap { try? JSONSerialization.data(withJSONObject: $0) }
+        return await exchange(method, url, body: body).status
+    }
+
+    /// One request; status 0 when it failed. The Ironic microversion header is harmless on the fake Nova.
+    static func exchange(_ method: String, _ url: String, body: Data?, headers: [String: String] = [:]) async
+        -> (status: Int, body: Data, response: HTTPURLResponse?)
+    {
+        guard let target = URL(string: url), target.host == "127.0.0.1" else { return (0, Data(), nil) }
         var request = URLRequest(url: target)
         request.httpMethod = method
         request.setValue("1.95", forHTTPHeaderField: "X-OpenStack-Ironic-API-Version")
-        if let json, let body = try? JSONSerialization.data(withJSONObject: json) {
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body {
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        guard let (_, response) = try? await session.data(for: request) else { return 0 }
-        return (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard let (data, response) = try? await session.data(for: request), let http = response as? HTTPURLResponse else {
+            return (0, Data(), nil)
+        }
+        return (http.statusCode, data, http)
     }
 
     /// `PUT /v1/nodes/{name}/states/power` for every node at once; statuses in the order of `nodes`.

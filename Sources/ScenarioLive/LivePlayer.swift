@@ -18,11 +18,14 @@ struct LivePlayer {
     var unsupported: [String] = []
     /// Each BMC's faults as last set, so a credential rotation adds to them rather than replacing them.
     var faults: [String: FaultSpec] = [:]
+    /// Sends the timeline's `nova stop` / `nova start` with its own Keystone token.
+    var novaUser: LiveNovaUser
 
     init(scenario: Scenario, stack: LiveStack, options: ScenarioLiveOptions) {
         self.scenario = scenario
         self.stack = stack
         self.options = options
+        self.novaUser = LiveNovaUser(base: stack.nova.base)
         for group in scenario.fleet {
             for name in ScenarioNodeNames.names(of: group) { faults[name] = group.faults }
         }
@@ -72,9 +75,10 @@ struct LivePlayer {
                 default: counters.powerActionsFailed += 1; record(.note, "controller", "\(name): HTTP \(status)")
                 }
             }
-        case .novaStop, .novaStart:
-            // The fake Nova's HTTP shell has no os-stop/os-start (docs/fake-nova.md, "Not modelled").
-            skip(action, because: "the fake Nova's HTTP shell has no os-stop/os-start")
+        case .novaStop(let selector):
+            await novaUserAction("os-stop", verb: "stop", target: .powerOff, nodes: select(selector))
+        case .novaStart(let selector):
+            await novaUserAction("os-start", verb: "start", target: .powerOn, nodes: select(selector))
         case .pressPowerButton(let selector):
             for name in select(selector) {
                 intents[name] = nil
@@ -112,10 +116,19 @@ struct LivePlayer {
         }
     }
 
-    mutating func skip(_ action: ScenarioAction, because reason: String) {
-        let text = "\(ScenarioWorld.describeStep(action)): not supported live (\(reason))"
-        unsupported.append(text)
-        record(.note, "scenario", "SKIPPED " + text)
+    /// A Nova user's os-stop/os-start per instance; as in the engine, only a 202 records the operator's intent.
+    mutating func novaUserAction(_ action: String, verb: String, target: PowerState, nodes: [String]) async {
+        for name in nodes {
+            guard let instance = stack.instances[name] else { continue }
+            let answer = await novaUser.serverAction(action, instance: instance)
+            switch answer.status {
+            case 202:
+                intents[name] = target
+                record(.note, "nova-api", "\(name): \(verb): 202 Accepted")
+            case 409: record(.note, "nova-api", "\(name): \(verb): 409 Conflict: \(answer.message)")
+            default: record(.note, "nova-api", "\(name): \(verb): HTTP \(answer.status) \(answer.message)")
+            }
+        }
     }
 
     func select(_ selector: ScenarioNodeSelector) -> [String] {

@@ -124,7 +124,10 @@ struct ScenarioLiveTests {
         #expect(result.run.nodes.first?.bmcPowerOn == false)
         let violation = try #require(result.run.violations.first)
         #expect(violation.message == "node-0001: the operator asked for 'power on' but the node is off")
-        #expect(result.unsupported.count == 1 && result.unsupported[0].contains("nova user: stop"))
+        // The user's stop goes to the fake Nova, which refuses it: the instance is stopped. No intent is recorded.
+        #expect(result.unsupported.isEmpty)
+        #expect(result.run.trace.contains { $0.lane == "nova-api" && $0.label.hasPrefix("node-0001: stop: 409 Conflict: "
+            + "Cannot 'stop' instance") && $0.label.hasSuffix("while it is in vm_state stopped") })
         #expect(result.summary(for: scenario).contains("NOT as expected"))
     }
 

@@ -53,6 +53,14 @@ struct NovaComputeHarness {
         }
     }
 
+    /// A Nova user's os-stop / os-start through nova-api; the cast it causes is carried out like any other action.
+    mutating func user(_ verb: NovaCompute.PowerVerb, _ uuid: String) -> Result<String, FakeNova.PowerCallRefusal> {
+        let result = nova.userPowerCall(verb, instance: uuid, now: now)
+        process(nova.takeComputeActions())
+        while !inbox.isEmpty { process(nova.handleCompute(inbox.removeFirst(), now: now)) }
+        return result
+    }
+
     /// Ironic's power-update to Nova's API, as one request.
     mutating func notify(_ instance: String, _ tag: String) {
         let body = [UInt8](try! JSONSerialization.data(withJSONObject: [

@@ -17,12 +17,12 @@ extension FakeNova {
             switch compute.requests.removeValue(forKey: id) {
             case .syncDriverState(let worker): syncDriverStateRead(worker, result, now: now)
             case .syncFreshRecheck(let worker): syncFreshRecheckRead(worker, result, now: now)
-            case .stopRead(let job): stopNodeRead(job, result, now: now)
+            case .jobRead(let job): powerJobNodeRead(job, result, now: now)
             default: break
             }
         case .ironicPowerRequested(let id, let result):
-            guard case .stopPower(let job) = compute.requests.removeValue(forKey: id) else { break }
-            stopPowerRequested(job, result, now: now)
+            guard case .jobPower(let job) = compute.requests.removeValue(forKey: id) else { break }
+            powerJobRequested(job, result, now: now)
         case .runSyncNow: runSync(now: now)
         case .refreshCacheNow: refreshCache()
         }
@@ -75,7 +75,8 @@ extension FakeNova {
             emit(.startTimer(token, after: interval))
         case .castDelivered(let host, let cast): castDelivered(host: host, cast: cast, now: now)
         case .syncDatabaseRead(let worker): syncDatabaseRead(worker, now: now)
-        case .stopPoll(let job): stopPoll(job)
+        case .powerPoll(let job): powerJobPoll(job)
+        case .mainCastDelivered(let job): powerJobDelivered(job)
         }
     }
 
@@ -172,7 +173,7 @@ extension FakeNova {
         switch next {
         case .event(let host): eventLockAcquired(host: host, now: now)
         case .sync(let worker): syncLocked(worker, now: now)
-        case .stop(let job): stopLocked(job)
+        case .stop(let job), .start(let job): powerJobLocked(job)
         }
     }
 }

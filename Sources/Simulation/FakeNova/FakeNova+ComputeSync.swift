@@ -121,7 +121,7 @@ extension FakeNova {
     /// `compute_api.stop` (vm_state active or error) or `force_stop` (any): CAS task_state None → powering-off,
     /// action `stop`, and a `stop_instance` cast to the host's main queue.
     private mutating func stopFromSync(_ uuid: String, force: Bool, vmState: String, now: Duration) {
-        guard var primary = instances[uuid] else { return }
+        guard let primary = instances[uuid] else { return }
         guard force || vmState == "active" || vmState == "error" else {
             return log(.error, uuid, "error during stop() in sync_power_state. Cannot 'stop' instance while it is in "
                 + "vm_state \(vmState)", now: now)
@@ -130,10 +130,8 @@ extension FakeNova {
             return log(.error, uuid, "error during stop() in sync_power_state. Conflict updating instance \(uuid). "
                 + "Expected: {'task_state': [None]}. Actual: {'task_state': '\(primary.taskState ?? "")'}", now: now)
         }
-        primary.taskState = "powering-off"
-        store(primary, now: now)
-        recordAction(uuid, action: "stop", origin: .sync, requestID: Self.requestID(compute.makeID(), kind: 0x9))
-        startStopInstance(uuid, now: now)
+        acceptPowerTask(.stop, uuid, origin: .sync, requestID: Self.requestID(compute.makeID(), kind: 0x9),
+                        castAfter: .zero, now: now)
     }
 
     private mutating func finishSync(_ id: Int, now: Duration) {

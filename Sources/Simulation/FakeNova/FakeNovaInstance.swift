@@ -78,9 +78,9 @@ public struct FakeNovaFaults: Sendable, Equatable {
     public init() {}
 }
 
-/// An instance action (`os-instance-actions`): `start`/`stop`, from an accepted power-update or from the sync.
+/// An instance action (`os-instance-actions`): `start`/`stop`, from an accepted power-update, the sync or a user.
 public struct FakeNovaInstanceAction: Sendable, Equatable {
-    public enum Origin: String, Sendable, Equatable { case event, sync }
+    public enum Origin: String, Sendable, Equatable { case event, sync, user }
     public var action: String
     public var requestID: String
     public var origin: Origin

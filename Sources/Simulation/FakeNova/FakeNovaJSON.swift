@@ -36,6 +36,7 @@ func novaFault(_ status: Int, _ message: String) -> FakeNovaResponse {
     case 401: name = "unauthorized"
     case 403: name = "forbidden"
     case 404: name = "itemNotFound"
+    case 409: name = "conflictingRequest"
     case 413, 429: name = "overLimit"
     case 415: name = "badMediaType"
     case 503: name = "serviceUnavailable"

@@ -73,6 +73,15 @@ extension FakeNovaServer {
             let id = context.parameters.get("id") ?? ""
             return try await self.answer { nova, now in nova.admitRead(token: token, now: now) ?? nova.instanceActionsJSON(id) }
         }
+        router.post("v2.1/servers/:id/action") { request, context in
+            let token = request.headers[HTTPField.Name("X-Auth-Token")!]
+            let id = context.parameters.get("id") ?? ""
+            let body = try await Self.bytes(request)
+            let elapsed = await self.now
+            return try await self.answer { nova, now in
+                nova.admitRead(token: token, now: now) ?? nova.serverAction(id, body: body, now: elapsed)
+            }
+        }
         router.post("_fake/sync") { _, _ in
             await self.compute(.runSyncNow)
             return try await self.answer { _, _ in FakeNovaResponse(status: 202, json: [String: Any]()) }
@@ -101,7 +110,7 @@ extension FakeNovaServer {
 }
 
 extension FakeNova {
-    /// Outage, then keystonemiddleware's token check, for the read-only servers API.
+    /// Outage, then keystonemiddleware's token check, for the servers API (reads and actions).
     public func admitRead(token: String?, now: Date) -> FakeNovaResponse? {
         outageResponse() ?? (isLive(token: token, now: now) ? nil : keystoneUnauthorized())
     }

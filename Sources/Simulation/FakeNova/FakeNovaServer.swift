@@ -13,7 +13,8 @@ import NIOCore
 ///     GET  /_fake/instances, POST /_fake/instances
 ///     PUT  /_fake/faults                   {latency_ms, fail_next, fail_status, unauthorized_next, outage, revoke_tokens,
 ///                                          max_body_bytes}
-///     GET  /v2.1/servers/{id}[/os-instance-actions], POST /_fake/sync, POST /_fake/refresh-cache, GET /_fake/log,
+///     GET  /v2.1/servers/{id}[/os-instance-actions], POST /v2.1/servers/{id}/action (os-stop, os-start),
+///     POST /_fake/sync, POST /_fake/refresh-cache, GET /_fake/log,
 ///     GET|PUT /_fake/compute               the compute model (FakeNovaServer+Compute.swift)
 public actor FakeNovaServer {
     public internal(set) var nova: FakeNova

@@ -1,7 +1,8 @@
 import IPMI
 
 /// nova-compute for Ironic instances as a pure machine (nova.md §1.7–§3): the per-host event queue, the per-instance
-/// lock `nova-<uuid>`, the periodic power sync over a cached node table, and `stop_instance` against Ironic.
+/// lock `nova-<uuid>`, the periodic power sync over a cached node table, the user's `os-stop`/`os-start`, and `stop_instance` /
+/// `start_instance` against Ironic.
 /// Inputs in, actions out; virtual time is passed in as `now`; lock hand-overs draw from a seeded generator held here.
 /// The DB rows it reads and writes are `FakeNova.instances`, so the logic lives in `FakeNova.handleCompute`.
 public struct NovaCompute: Sendable {
@@ -40,7 +41,10 @@ public struct NovaCompute: Sendable {
         case favour(TaskKind)
     }
 
-    public enum TaskKind: String, Sendable, Equatable { case event, sync, stop }
+    public enum TaskKind: String, Sendable, Equatable { case event, sync, stop, start }
+
+    /// The user-facing power calls of `compute_api` and the manager methods they cast.
+    public enum PowerVerb: String, Sendable, Equatable { case stop, start }
 
     public enum Input: Sendable {
         /// Schedules the periodic sync (run immediately) and the cache refresh (also at once).
@@ -71,7 +75,10 @@ public struct NovaCompute: Sendable {
         case cacheRefresh(generation: Int)
         case castDelivered(host: String, cast: Int)
         case syncDatabaseRead(worker: Int)
-        case stopPoll(job: Int)
+        /// `_wait_for_power_state`'s next look at the node, for a stop or start job.
+        case powerPoll(job: Int)
+        /// A user's `stop_instance` / `start_instance` cast reaching the host's main queue.
+        case mainCastDelivered(job: Int)
     }
 
     public struct RequestID: Hashable, Sendable, CustomStringConvertible {
@@ -129,7 +136,7 @@ public struct NovaCompute: Sendable {
     var syncWorkers: [Int: SyncWorker] = [:]
     var syncWaiting: [Int] = []
     var syncRunning: Set<Int> = []
-    var stopJobs: [Int: StopJob] = [:]
+    var powerJobs: [Int: PowerJob] = [:]
     var requests: [RequestID: PendingCall] = [:]
     /// Old row values per instance with the time they were overwritten, for the replica's lagging view.
     var rowHistory: [String: [(at: Duration, before: FakeNovaInstance)]] = [:]
@@ -147,9 +154,9 @@ public struct NovaCompute: Sendable {
         return nextID
     }
 
-    /// True while anything is in flight: queued events, sync workers, stop jobs or Ironic calls.
+    /// True while anything is in flight: queued events, sync workers, stop/start jobs or Ironic calls.
     public var isBusy: Bool {
-        !syncWorkers.isEmpty || !stopJobs.isEmpty || !requests.isEmpty || hosts.values.contains { !$0.casts.isEmpty }
+        !syncWorkers.isEmpty || !powerJobs.isEmpty || !requests.isEmpty || hosts.values.contains { !$0.casts.isEmpty }
     }
 }
 

@@ -1,17 +1,19 @@
 /// The in-flight work of `NovaCompute`: who holds or waits for each instance lock, the per-host event queues, sync
-/// workers, `stop_instance` jobs and outstanding Ironic calls.
+/// workers, `stop_instance` / `start_instance` jobs and outstanding Ironic calls.
 extension NovaCompute {
     /// Something that takes the lock `nova-<uuid>`.
     enum Holder: Hashable, Sendable {
         case event(host: String)
         case sync(worker: Int)
         case stop(job: Int)
+        case start(job: Int)
 
         var kind: TaskKind {
             switch self {
             case .event: .event
             case .sync: .sync
             case .stop: .stop
+            case .start: .start
             }
         }
     }
@@ -52,9 +54,11 @@ extension NovaCompute {
         var driverState = FakeNovaInstance.noState
     }
 
-    struct StopJob: Sendable {
-        enum Phase: Sendable, Equatable { case waitingForLock, freshRead, softOff, hardOff }
+    /// A `stop_instance` or `start_instance` on the host's main queue.
+    struct PowerJob: Sendable {
+        enum Phase: Sendable, Equatable { case inTransit, waitingForLock, freshRead, softOff, hardOff, powerOn }
         var uuid: String
+        var verb: PowerVerb
         var phase: Phase = .waitingForLock
         var node: String?
         var polls = 0
@@ -66,7 +70,7 @@ extension NovaCompute {
         case cacheList
         case syncDriverState(worker: Int)
         case syncFreshRecheck(worker: Int)
-        case stopRead(job: Int)
-        case stopPower(job: Int)
+        case jobRead(job: Int)
+        case jobPower(job: Int)
     }
 }

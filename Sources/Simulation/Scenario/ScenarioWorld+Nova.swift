@@ -5,16 +5,11 @@ enum NovaStep: Sendable {
     case timer(NovaCompute.TimerToken)
     /// A call of nova-compute to Ironic (the controller) reaching it after `ironicAPILatency`.
     case ironicCall(NovaCompute.Action)
-    /// A user's `os-stop` cast reaching the host: `stop_instance`.
-    case userStop(String)
-    /// A user's `os-start` cast reaching the host, then its power-on request and polls (`start_instance`, modelled
-    /// here because the compute model has none yet).
-    case startInstance(String)
-    case startPoll(String, attempt: Int)
 }
 
 // Nova's side: FakeNova's compute machine (NovaCompute: host queues, per-instance locks, the periodic sync over the
-// cached node table, stop_instance) driven in virtual time; its Ironic calls are answered by the controller.
+// cached node table, the user's os-stop/os-start, stop_instance and start_instance) driven in virtual time; its
+// Ironic calls are answered by the controller.
 extension ScenarioWorld {
     static func computeConfiguration(_ settings: ScenarioNova) -> NovaCompute.Configuration {
         var configuration = NovaCompute.Configuration()
@@ -51,11 +46,6 @@ extension ScenarioWorld {
         switch step {
         case .timer(let token): computeInput(.timerFired(token))
         case .ironicCall(let call): answerIronicCall(call)
-        case .userStop(let uuid):
-            nova.startStopInstance(uuid, now: now)
-            performCompute(nova.takeComputeActions())
-        case .startInstance(let uuid): startInstance(uuid)
-        case .startPoll(let uuid, let attempt): startPoll(uuid, attempt: attempt)
         }
     }
 
@@ -103,57 +93,31 @@ extension ScenarioWorld {
     static let syncPhrases = ["sync", "Synchroniz", "DB power_state", "Calling the stop API", "Node cache",
                               "not found. Ignore", "Error updating resources"]
 
+    /// Log lines that change an instance's row, drawn as state changes.
+    static let statePhrases = ["Power update called", "Instance stopped", "Instance started"]
+
     /// Nova's log lines in the trace: the periodic sync's on `nova-sync`, the rest on the instance's host lane.
     private mutating func traceComputeLog(_ entry: NovaComputeLog) {
         let isSync = Self.syncPhrases.contains { entry.message.contains($0) }
         let lane = isSync ? "nova-sync" : entry.instance.map(computeLane) ?? "nova-compute"
-        let kind: TraceEvent.Kind = entry.message.hasPrefix("Power update called") || entry.message.hasPrefix("Instance stopped")
-            ? .state : .note
+        let kind: TraceEvent.Kind = Self.statePhrases.contains(where: entry.message.hasPrefix) ? .state : .note
         record(kind, lane, "\(entry.level.rawValue) " + (entry.instance.map(instanceName) ?? "") + entry.message)
     }
 
     // MARK: The user's API (`os-stop`, `os-start`)
 
-    /// Returns whether Nova accepted the request (202).
+    /// Returns whether Nova accepted the request (202); the model casts the job to the host's main queue.
     mutating func novaUserRequest(_ uuid: String, start: Bool) -> Bool {
-        guard var row = nova.instances[uuid] else { return false }
-        let needed = start ? "stopped" : "active"
-        let verb = start ? "start" : "stop"
-        guard row.vmState == needed, row.taskState == nil else {
-            record(.note, "nova-api", "\(instanceName(uuid))\(verb): 409 Conflict: Cannot '\(verb)' instance while it is "
-                + "in vm_state \(row.vmState), task_state \(row.taskState ?? "None")")
-            return false
+        let verb: NovaCompute.PowerVerb = start ? .start : .stop
+        let result = nova.userPowerCall(verb, instance: uuid, now: now)
+        switch result {
+        case .success:
+            record(.note, "nova-api", "\(instanceName(uuid))\(verb.rawValue): 202 Accepted")
+        case .failure(let refusal):
+            record(.note, "nova-api", "\(instanceName(uuid))\(verb.rawValue): \(refusal.status) "
+                + (refusal.status == 409 ? "Conflict: " : "") + refusal.message)
         }
-        row.taskState = start ? "powering-on" : "powering-off"
-        nova.store(row, now: now)
-        nova.recordAction(uuid, action: verb, origin: .event, requestID: "req-user-\(verb)-\(names[nodeOfInstance[uuid] ?? 0])")
-        record(.note, "nova-api", "\(instanceName(uuid))\(verb): 202 Accepted")
-        scheduler.schedule(.nova(start ? .startInstance(uuid) : .userStop(uuid)), after: scenario.nova.eventDelay)
-        return true
-    }
-
-    /// `start_instance`: power on through Ironic, poll until the target clears, then active/<fresh>/None.
-    private mutating func startInstance(_ uuid: String) {
-        guard let index = nodeOfInstance[uuid] else { return }
-        record(.note, computeLane(uuid), "\(instanceName(uuid))PUT /v1/nodes/\(names[index])/states/power 'power on'")
-        if requestPowerAction(.powerOn, node: index, requestedByNova: true) {
-            scheduler.schedule(.nova(.startPoll(uuid, attempt: 1)), after: .seconds(2))
-        } else {
-            scheduler.schedule(.nova(.startInstance(uuid)), after: .seconds(2))
-        }
-    }
-
-    private mutating func startPoll(_ uuid: String, attempt: Int) {
-        guard let index = nodeOfInstance[uuid], var row = nova.instances[uuid] else { return }
-        if nodes[index].targetPowerState != nil, attempt < 60 {
-            scheduler.schedule(.nova(.startPoll(uuid, attempt: attempt + 1)), after: .seconds(2))
-            return
-        }
-        let fresh = ironicView(node: index).novaPowerState
-        row.vmState = fresh == FakeNovaInstance.running ? "active" : "stopped"
-        row.powerState = fresh
-        row.taskState = nil
-        nova.store(row, now: now)
-        record(.state, computeLane(uuid), "\(instanceName(uuid))Instance started: vm_state \(row.vmState), power_state \(fresh)")
+        performCompute(nova.takeComputeActions())
+        return (try? result.get()) != nil
     }
 }
