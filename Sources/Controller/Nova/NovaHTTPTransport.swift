@@ -67,11 +67,16 @@ struct URLSessionNovaTransport: NovaHTTPTransport {
         request.timeoutInterval = timeout.seconds
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         do {
-            let (data, response) = try await session.data(for: request)
+            // URLSession's own timeout does not always hold on Linux; a second later the deadline does.
+            guard let (data, response) = try await withHardDeadline(timeout + .seconds(1), { [session, request] in
+                try await session.data(for: request)
+            }) else { throw NovaTransportError.timeout }
             let http = response as? HTTPURLResponse
             var fields: [String: String] = [:]
             for (name, value) in http?.allHeaderFields ?? [:] { fields["\(name)".lowercased()] = "\(value)" }
             return NovaHTTPResponse(status: http?.statusCode ?? 0, headers: fields, body: data)
+        } catch let error as NovaTransportError {
+            throw error
         } catch let error as URLError {
             throw Self.failure(error)
         } catch {
