@@ -81,7 +81,7 @@ struct NovaTLSTests {
         let python = try #require(ExternalTool.find("python3"))
         let server = try ServerProcess(python, [script, directory.appendingPathComponent("server.pem").path,
                                                 directory.appendingPathComponent("server.key").path])
-        defer { Task { _ = await server.terminate() } }
+        defer { if server.process.isRunning { server.process.terminate() } }
         let port = try await server.waitFor("listening on (\\d+)")
         let auth = NovaAuth.noauth(endpoint: URL(string: "https://127.0.0.1:\(port)/v2.1")!)
         let body = Array(#"{"events":[{"name":"power-update","server_uuid":"\#(NovaNotifierTests.uuids[0])","tag":"POWER_ON"}]}"#.utf8)

@@ -34,6 +34,12 @@ public final class ServerProcess: @unchecked Sendable {
 
     public var text: String { output.text.withLock { $0 } }
 
+    /// A test that ends without stopping its server (an early throw, a `defer` whose task never ran) must not leave
+    /// the process behind.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Waits until the output holds a line matching `pattern` (a regex with one capture) and returns the capture.
     public func waitFor(_ pattern: String, timeout: Duration = .seconds(30)) async throws -> String {
         let regex = try Regex(pattern)
