@@ -24,17 +24,7 @@ struct CurlNovaTransport: NovaHTTPTransport {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/curl"
     }
 
-    func post(_ url: URL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws(NovaTransportError)
-        -> NovaHTTPResponse
-    {
-        try await exchange(url, method: "POST", headers: headers, body: body, timeout: timeout)
-    }
-
-    func get(_ url: URL, headers: [(String, String)], timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
-        try await exchange(url, method: "GET", headers: headers, body: nil, timeout: timeout)
-    }
-
-    private func exchange(_ url: URL, method: String, headers: [(String, String)], body: [UInt8]?,
+    func exchange(_ url: URL, method: String, headers: [(String, String)], body: [UInt8]?,
                           timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
         var config = ""
         func option(_ name: String, _ value: String) { config += "\(name) = \"\(Self.quoted(value))\"\n" }

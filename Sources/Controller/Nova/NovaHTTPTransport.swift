@@ -7,10 +7,22 @@ import FoundationNetworking
 /// One HTTP exchange for the Nova client: a POST with a JSON body. Two implementations: URLSession (the system
 /// trust store) and curl (a configured CA bundle, which URLSession cannot take on Linux; docs/nova-notifier.md).
 protocol NovaHTTPTransport: Sendable {
+    /// One request; `body` nil for a GET.
+    func exchange(_ url: URL, method: String, headers: [(String, String)], body: [UInt8]?,
+                  timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse
+}
+
+extension NovaHTTPTransport {
     func post(_ url: URL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws(NovaTransportError)
         -> NovaHTTPResponse
+    {
+        try await exchange(url, method: "POST", headers: headers, body: body, timeout: timeout)
+    }
+
     /// `GET /servers/{id}`, for the power-state hold's confirmation (docs/nova-notifier.md, "Closing the race").
-    func get(_ url: URL, headers: [(String, String)], timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse
+    func get(_ url: URL, headers: [(String, String)], timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
+        try await exchange(url, method: "GET", headers: headers, body: nil, timeout: timeout)
+    }
 }
 
 struct NovaHTTPResponse: Sendable {
@@ -49,17 +61,7 @@ struct URLSessionNovaTransport: NovaHTTPTransport {
         session = URLSession(configuration: .ephemeral, delegate: DeclineNovaChallenges(), delegateQueue: nil)
     }
 
-    func post(_ url: URL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws(NovaTransportError)
-        -> NovaHTTPResponse
-    {
-        try await exchange(url, method: "POST", headers: headers, body: body, timeout: timeout)
-    }
-
-    func get(_ url: URL, headers: [(String, String)], timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
-        try await exchange(url, method: "GET", headers: headers, body: nil, timeout: timeout)
-    }
-
-    private func exchange(_ url: URL, method: String, headers: [(String, String)], body: [UInt8]?,
+    func exchange(_ url: URL, method: String, headers: [(String, String)], body: [UInt8]?,
                           timeout: Duration) async throws(NovaTransportError) -> NovaHTTPResponse {
         var request = URLRequest(url: url)
         request.httpMethod = method
